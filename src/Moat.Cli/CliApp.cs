@@ -1,0 +1,320 @@
+using System.Diagnostics;
+using System.Reflection;
+using Moat.Compile;
+using Moat.Emit;
+using Moat.Evaluate;
+using Moat.Read;
+using Moat.Rules;
+using Moat.Scan;
+using Moat.Testing;
+
+namespace Moat.Cli;
+
+/// <summary>
+/// The <c>moat</c> command: parses arguments, calls the library, renders results. Findings go to stdout;
+/// status, diagnostics and progress go to stderr.
+/// </summary>
+internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerminal)
+{
+    private readonly StreamWriter _out = new(stdout, new System.Text.UTF8Encoding(false)) { AutoFlush = false };
+
+    private const string MainHelp = """
+        moat — threat detection for cloud databases from AWS CloudTrail logs
+
+        Usage:
+          moat scan PATH... [options]     evaluate rules over CloudTrail files, folders or - (stdin)
+          moat rules lint [DIR...]        check rule files; built-in rules when no DIR
+          moat rules list [--rules DIR]   list loaded rules
+          moat rules show ID              show one rule: metadata, compiled condition, tests
+          moat test [DIR...]              run rules' embedded tests; built-in rules when no DIR
+          moat --version
+
+        Run 'moat COMMAND --help' for a command's options.
+
+        Exit codes: 0 done, 1 findings at/above --fail-on (or failing tests),
+                    2 usage or rule errors, 3 some input could not be read.
+        """;
+
+    private const string ScanHelp = """
+        Usage: moat scan PATH... [options]
+
+        PATH is a file, a folder (walked recursively, e.g. the S3 layout AWSLogs/<account>/CloudTrail/...),
+        or - for standard input. Formats are detected from content: {"Records":[...]}, a JSON array of events,
+        JSON Lines, EventBridge envelopes; any of them gzip-compressed.
+
+        Options:
+          --rules DIR          add rules from DIR (file or folder; repeatable) to the built-in rules
+          --only-rules DIR     use only rules from DIR (repeatable); no built-in rules
+          --format FORMAT      table (default) or jsonl (one finding per line)
+          --fail-on SEVERITY   exit 1 when a finding is at or above SEVERITY (info|low|medium|high|critical)
+          --threads N          worker threads (default: all cores)
+          -v, --verbose        table output includes each finding's runbook
+          -q, --quiet          no status or progress on stderr (errors are still printed)
+
+        Examples:
+          moat scan samples/cloudtrail
+          moat scan AWSLogs/ --format jsonl --fail-on high > findings.jsonl
+          zcat trail.json.gz | moat scan - --only-rules my-rules/
+        """;
+
+    private const string TestHelp = """
+        Usage: moat test [DIR...] [--rules DIR]
+
+        Runs every rule's embedded tests (name, expected match, event) and prints each failure with the rule,
+        the test, what was expected and what happened. Without DIR, tests the built-in rules.
+        Exit 1 when a test fails, 2 when a rule does not load.
+        """;
+
+    private const string RulesHelp = """
+        Usage:
+          moat rules lint [DIR...]          diagnostics (file:line:column code message); exit 2 on errors
+          moat rules list [--rules DIR] [--only-rules DIR] [--format table|jsonl]
+          moat rules show ID [--rules DIR]
+        Without DIR, lint checks the built-in rules.
+        """;
+
+    public int Run(string[] args)
+    {
+        try
+        {
+            return Dispatch(args);
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"moat: {e.Message}");
+            if (e.ArgIndex >= 0) PointAt(args, e.ArgIndex);
+            stderr.WriteLine("Run 'moat --help' for usage.");
+            return ExitCodes.UsageOrRules;
+        }
+        finally
+        {
+            _out.Flush();
+        }
+    }
+
+    /// <summary>Echoes the command line with a caret under the bad argument.</summary>
+    private void PointAt(string[] args, int index)
+    {
+        var line = "  moat " + string.Join(' ', args);
+        int col = 7 + args.Take(index).Sum(a => a.Length + 1);
+        stderr.WriteLine(line);
+        stderr.WriteLine(new string(' ', col) + new string('^', Math.Max(1, args[index].Length)));
+    }
+
+    private int Dispatch(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            _out.WriteLine(MainHelp);
+            return args.Length == 0 ? ExitCodes.UsageOrRules : ExitCodes.Ok;
+        }
+        if (args[0] == "--version")
+        {
+            _out.WriteLine("moat " + (typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0"));
+            return ExitCodes.Ok;
+        }
+        return args[0] switch
+        {
+            "scan" => Scan(args),
+            "test" => Test(args),
+            "rules" => Rules(args),
+            _ => throw new UsageException($"unknown command '{args[0]}' (scan, rules, test)", 0),
+        };
+    }
+
+    private static readonly Dictionary<string, string> Short = new() { ["-q"] = "--quiet", ["-v"] = "--verbose", ["-h"] = "--help" };
+
+    private int Scan(string[] args)
+    {
+        var p = ParsedArgs.Parse(args, 1, new HashSet<string> { "--quiet", "--verbose", "--help" },
+            new HashSet<string> { "--rules", "--only-rules", "--format", "--fail-on", "--threads" }, Short);
+        if (p.Has("--help")) { _out.WriteLine(ScanHelp); return ExitCodes.Ok; }
+        if (p.Positionals.Count == 0) throw new UsageException("scan needs at least one PATH (a file, a folder, or - for stdin)");
+        var format = p.Value("--format") ?? "table";
+        if (format is not ("table" or "jsonl")) throw new UsageException($"unknown format '{format}' (table, jsonl)", Array.IndexOf(args, format));
+        Severity? failOn = null;
+        if (p.Value("--fail-on") is { } fo)
+        {
+            if (!SeverityNames.TryParse(fo, out var s)) throw new UsageException($"unknown severity '{fo}' (info, low, medium, high, critical)", Array.IndexOf(args, fo));
+            failOn = s;
+        }
+        int threads = Environment.ProcessorCount;
+        if (p.Value("--threads") is { } th && (!int.TryParse(th, out threads) || threads < 1))
+            throw new UsageException($"--threads takes a positive number, not '{th}'", Array.IndexOf(args, th));
+        bool quiet = p.Has("--quiet");
+
+        int code = ExitCodes.Ok;
+        var load = LoadRules(p);
+        if (ReportDiagnostics(load.Diagnostics, quiet)) code = ExitCodes.UsageOrRules;
+        Status(quiet, $"[+] {load.Rules.Count} rules loaded");
+
+        var readErrors = new List<ReadError>();
+        var inputs = InputExpander.Expand(p.Positionals, readErrors, note => Status(quiet, "[*] " + note));
+        foreach (var e in readErrors) stderr.WriteLine("[!] " + e);
+        if (readErrors.Count > 0) code = ExitCodes.Worst(code, ExitCodes.InputUnreadable);
+
+        var index = new RuleIndex(load.Rules);
+        var scanner = new Scanner(index, threads);
+        var table = format == "table" ? new TableFindingWriter(_out, p.Has("--verbose")) : null;
+        using var jsonl = format == "jsonl" ? new JsonFindingWriter(_out.BaseStream) : null;
+        var progress = new ProgressBar(stderr, enabled: stderrIsTerminal && !quiet);
+        var sw = Stopwatch.StartNew();
+        bool failHit = false;
+        var totals = scanner.Run(inputs, r =>
+        {
+            progress.Clear();
+            // A badly broken file could produce an error per line; the first ones locate the problem.
+            const int maxErrorsPerInput = 20;
+            foreach (var e in r.Errors.Take(maxErrorsPerInput)) stderr.WriteLine("[!] " + e);
+            if (r.Errors.Count > maxErrorsPerInput)
+                stderr.WriteLine($"[!] {r.Input.DisplayName}: {r.Errors.Count - maxErrorsPerInput} more error(s) in this input not shown");
+            if (r.NonEvents > 0)
+                Status(quiet, $"[*] {r.Input.DisplayName}: {r.NonEvents} record(s) are not CloudTrail events (no eventName), first at record {r.FirstNonEvent?.Index}; not evaluated");
+            foreach (var f in r.Findings)
+            {
+                if (failOn is { } min && f.Severity >= min) failHit = true;
+                if (table is not null) table.Add(f);
+                else
+                {
+                    _out.Flush();
+                    jsonl!.Write(f);
+                }
+            }
+        }, progress.Update);
+        progress.Clear();
+        sw.Stop();
+
+        double secs = Math.Max(sw.Elapsed.TotalSeconds, 1e-6);
+        string summary = $"Scanned {totals.Events:N0} events in {totals.Files:N0} file(s) in {secs:0.00}s ({totals.Events / secs:N0} events/s).";
+        if (table is not null) table.Finish(summary);
+        _out.Flush();
+        if (jsonl is not null || table is null) Status(quiet, "[+] " + summary + $" {totals.Findings:N0} finding(s).");
+        if (totals.NonEvents > 0) Status(quiet, $"[*] {totals.NonEvents:N0} record(s) were not CloudTrail events and were not evaluated.");
+        if (totals.UnreadableInputs > 0)
+        {
+            stderr.WriteLine($"[!] {totals.UnreadableInputs} input(s) could not be read completely; every readable record was scanned.");
+            code = ExitCodes.Worst(code, ExitCodes.InputUnreadable);
+        }
+        if (failHit) code = ExitCodes.Worst(code, ExitCodes.Findings);
+        return code;
+    }
+
+    private RuleLoadResult LoadRules(ParsedArgs p)
+    {
+        var only = p.All("--only-rules");
+        return RuleLoader.Load(includeBuiltin: only.Count == 0, [.. only, .. p.All("--rules")]);
+    }
+
+    /// <summary>Prints diagnostics; returns whether any is an error.</summary>
+    private bool ReportDiagnostics(IReadOnlyList<Diagnostic> diagnostics, bool quiet)
+    {
+        bool errors = false;
+        foreach (var d in diagnostics)
+        {
+            if (d.Level == DiagnosticLevel.Error) errors = true;
+            else if (quiet) continue;
+            stderr.WriteLine(d.ToString());
+        }
+        return errors;
+    }
+
+    private void Status(bool quiet, string message)
+    {
+        if (!quiet) stderr.WriteLine(message);
+    }
+
+    private int Test(string[] args)
+    {
+        var p = ParsedArgs.Parse(args, 1, new HashSet<string> { "--quiet", "--help" }, new HashSet<string> { "--rules" }, Short);
+        if (p.Has("--help")) { _out.WriteLine(TestHelp); return ExitCodes.Ok; }
+        var dirs = p.Positionals.Concat(p.All("--rules")).ToList();
+        var load = RuleLoader.Load(includeBuiltin: dirs.Count == 0, dirs);
+        bool ruleErrors = ReportDiagnostics(load.Diagnostics, p.Has("--quiet"));
+        int passed = 0, failed = 0, rulesWithoutTests = 0;
+        foreach (var rule in load.Rules)
+        {
+            var results = RuleTestRunner.Run(rule);
+            if (results.Count == 0) rulesWithoutTests++;
+            foreach (var r in results)
+            {
+                if (r.Passed) { passed++; continue; }
+                failed++;
+                _out.WriteLine($"FAIL {r.RuleId} :: {r.TestName} ({r.Span})");
+                _out.WriteLine($"     expected {r.Expected}, got {r.Actual}");
+            }
+        }
+        _out.WriteLine($"{load.Rules.Count} rules, {passed + failed} tests: {passed} passed, {failed} failed" +
+            (rulesWithoutTests > 0 ? $"; {rulesWithoutTests} rule(s) have no tests" : ""));
+        if (ruleErrors) return ExitCodes.UsageOrRules;
+        return failed > 0 ? ExitCodes.Findings : ExitCodes.Ok;
+    }
+
+    private int Rules(string[] args)
+    {
+        if (args.Length < 2 || args[1] is "--help" or "-h") { _out.WriteLine(RulesHelp); return args.Length < 2 ? ExitCodes.UsageOrRules : ExitCodes.Ok; }
+        switch (args[1])
+        {
+            case "lint":
+            {
+                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string>(), Short);
+                var load = RuleLoader.Load(includeBuiltin: p.Positionals.Count == 0, p.Positionals);
+                foreach (var d in load.Diagnostics) _out.WriteLine(d.ToString());
+                int errors = load.Diagnostics.Count(d => d.Level == DiagnosticLevel.Error);
+                int warnings = load.Diagnostics.Count - errors;
+                stderr.WriteLine($"{load.Rules.Count} rule(s) loaded, {errors} error(s), {warnings} warning(s)");
+                return errors > 0 ? ExitCodes.UsageOrRules : ExitCodes.Ok;
+            }
+            case "list":
+            {
+                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string> { "--rules", "--only-rules", "--format" }, Short);
+                var load = LoadRules(p);
+                bool errors = ReportDiagnostics(load.Diagnostics, quiet: true);
+                var format = p.Value("--format") ?? "table";
+                foreach (var r in load.Rules.OrderBy(r => r.Id, StringComparer.Ordinal))
+                {
+                    var d = r.Document;
+                    if (format == "jsonl")
+                        _out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+                        {
+                            id = d.Id, title = d.Title, severity = d.Severity.Name(), eventNames = r.EventNames,
+                            mitre = d.Mitre.Select(m => new { tactic = m.Tactic, technique = m.Technique }), tags = d.Tags, tests = d.Tests.Count,
+                            file = d.Span.File,
+                        }));
+                    else
+                        _out.WriteLine($"{d.Severity.Name(),-9} {d.Id,-50} {d.Title}");
+                }
+                return errors ? ExitCodes.UsageOrRules : ExitCodes.Ok;
+            }
+            case "show":
+            {
+                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string> { "--rules", "--only-rules" }, Short);
+                if (p.Positionals.Count != 1) throw new UsageException("rules show takes one rule id");
+                var load = LoadRules(p);
+                var rule = load.Rules.FirstOrDefault(r => r.Id == p.Positionals[0]);
+                if (rule is null) throw new UsageException($"no rule with id '{p.Positionals[0]}'", 2);
+                WriteRule(rule);
+                return ExitCodes.Ok;
+            }
+            default:
+                throw new UsageException($"unknown rules command '{args[1]}' (lint, list, show)", 1);
+        }
+    }
+
+    private void WriteRule(CompiledRule rule)
+    {
+        var d = rule.Document;
+        _out.WriteLine($"{d.Id}  [{d.Severity.Name()}]");
+        _out.WriteLine(d.Title);
+        _out.WriteLine();
+        _out.WriteLine(d.Description.Trim());
+        _out.WriteLine();
+        foreach (var (sev, _, reason) in rule.SeverityWhen) _out.WriteLine($"severity {sev.Name()} when: {reason}");
+        _out.WriteLine("MITRE ATT&CK: " + string.Join(", ", d.Mitre.Select(m => string.Join("/", new[] { m.Tactic, m.Technique }.Where(x => x is not null)))));
+        if (d.Tags.Count > 0) _out.WriteLine("tags: " + string.Join(", ", d.Tags));
+        _out.WriteLine("events: " + (rule.EventNames is null ? "(not indexed: every event)" : string.Join(", ", rule.EventNames)));
+        _out.WriteLine("condition: " + rule.DescribeCondition());
+        _out.WriteLine($"tests: {d.Tests.Count} ({d.Tests.Count(t => t.Match)} matching, {d.Tests.Count(t => !t.Match)} not)");
+        foreach (var r in d.References) _out.WriteLine("reference: " + r);
+        _out.WriteLine("file: " + d.Span.File);
+    }
+}

@@ -1,0 +1,281 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Moat.Rules;
+
+namespace Moat.Compile;
+
+/// <summary>
+/// Compile stage: <see cref="RuleDocument"/> → <see cref="CompiledRule"/>. Operator values are turned into
+/// their runtime form here (numbers parsed, regexes built, CIDRs parsed, lists made into sets), so
+/// evaluation never parses or looks anything up by name.
+/// </summary>
+public static class RuleCompiler
+{
+    private static readonly string DefaultDedupKey = "{{rule.id}}:{{recipientAccountId ?? userIdentity.accountId}}:{{awsRegion}}";
+
+    public static CompiledRule? Compile(RuleDocument doc, List<Diagnostic> diagnostics)
+    {
+        var c = new Compiler(diagnostics);
+        var aliases = new HashSet<string>();
+        CollectAliases(doc.Condition, aliases);
+        var condition = c.Node(doc.Condition);
+        var sevWhen = new List<(Severity, Node, string?)>();
+        foreach (var sw in doc.SeverityWhen)
+            if (c.Node(sw.Condition) is { } n) sevWhen.Add((sw.Severity, n, sw.Reason));
+        Template? T(TemplateText? t) => t is null ? null : Template.Compile(t, aliases, diagnostics) ?? Fail();
+        Template? Fail() { c.Failed = true; return null; }
+        var runbook = T(doc.Runbook);
+        var remediation = T(doc.Remediation);
+        var resource = new List<KeyValuePair<string, Template>>();
+        foreach (var (k, v) in doc.Resource)
+            if (T(v) is { } t) resource.Add(new(k, t));
+        TemplateText dedupText;
+        if (doc.Dedup.Key is { } key) dedupText = key;
+        else
+        {
+            // Default key: the rule plus account, region and the resource the rule names as its id.
+            var idTemplate = doc.Resource.FirstOrDefault(r => r.Key == "id").Value?.Text;
+            dedupText = new TemplateText(DefaultDedupKey + (idTemplate is null ? "" : ":" + idTemplate), doc.Span);
+        }
+        var dedup = T(dedupText);
+
+        var (names, sources) = IndexKeys(doc.Condition);
+        if (names is null)
+            diagnostics.Add(new Diagnostic(DiagnosticCodes.NotIndexed, DiagnosticLevel.Warning, doc.Condition.Span,
+                $"rule '{doc.Id}' does not pin eventName at the top of its condition, so every event visits it"));
+
+        if (c.Failed || condition is null || dedup is null) return null;
+        return new CompiledRule(doc, condition, [.. sevWhen], runbook, remediation, dedup, [.. resource], names, sources, aliases.Count > 0);
+    }
+
+    private static void CollectAliases(ConditionSyntax s, HashSet<string> into)
+    {
+        switch (s)
+        {
+            case AllSyntax a: foreach (var i in a.Items) CollectAliases(i, into); break;
+            case AnySyntax a: foreach (var i in a.Items) CollectAliases(i, into); break;
+            case NotSyntax n: CollectAliases(n.Inner, into); break;
+            case ItemsSyntax it:
+                if (it.Alias is not null) into.Add(it.Alias);
+                CollectAliases(it.Where, into);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The index keys: eventName/eventSource equality tests at the top of the condition (directly, or as
+    /// direct members of the top-level all). Anything deeper could be negated or optional, so it is not used.
+    /// </summary>
+    private static (string[]? Names, string[]? Sources) IndexKeys(ConditionSyntax root)
+    {
+        string[]? names = null, sources = null;
+        IEnumerable<ConditionSyntax> top = root is AllSyntax all ? all.Items : [root];
+        foreach (var s in top)
+        {
+            if (s is not FieldSyntax f || f.Operators.Count != 1) continue;
+            var op = f.Operators[0];
+            if (op.Name is not ("equals" or "in")) continue;
+            string[]? values = op.Value switch
+            {
+                YScalar sc => [sc.Value],
+                YSequence seq when seq.Items.All(i => i is YScalar) => seq.Items.Select(i => ((YScalar)i).Value).ToArray(),
+                _ => null,
+            };
+            if (f.Path == "eventName") names = values;
+            else if (f.Path == "eventSource") sources = values;
+        }
+        return (names, sources);
+    }
+
+    private sealed class Compiler(List<Diagnostic> diagnostics)
+    {
+        public bool Failed { get; set; }
+
+        private void Error(string code, SourceSpan span, string message)
+        {
+            Failed = true;
+            diagnostics.Add(new Diagnostic(code, DiagnosticLevel.Error, span, message));
+        }
+
+        public Node? Node(ConditionSyntax s)
+        {
+            switch (s)
+            {
+                case AllSyntax a:
+                {
+                    var items = Nodes(a.Items);
+                    return items is null ? null : new AllNode(items, a.Span);
+                }
+                case AnySyntax a:
+                {
+                    var items = Nodes(a.Items);
+                    return items is null ? null : new AnyNode(items, a.Span);
+                }
+                case NotSyntax n:
+                    return Node(n.Inner) is { } inner ? new NotNode(inner, n.Span) : null;
+                case ItemsSyntax it:
+                {
+                    var path = Path(it.Path, it.Span);
+                    var where = Node(it.Where);
+                    return path is null || where is null ? null : new ItemsNode(it.Quantifier, path, it.Alias, where, it.Span);
+                }
+                case PortRangeSyntax pr:
+                {
+                    var proto = Path(pr.Protocol, pr.Span);
+                    var from = Path(pr.From, pr.Span);
+                    var to = Path(pr.To, pr.Span);
+                    var ports = new List<int>();
+                    foreach (var v in Scalars(pr.Ports))
+                    {
+                        if (int.TryParse(v.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) && p is >= 0 and <= 65535) ports.Add(p);
+                        else Error(DiagnosticCodes.BadNumber, v.Span, $"'{v.Value}' is not a port number (0-65535)");
+                    }
+                    if (ports.Count == 0) Error(DiagnosticCodes.EmptyList, pr.Ports.Span, "covers_any lists no ports");
+                    return proto is null || from is null || to is null || ports.Count == 0 ? null : new PortRangeNode(proto, from, to, [.. ports], pr.Span);
+                }
+                case FieldSyntax f:
+                    return Field(f);
+                default:
+                    throw new InvalidOperationException("unknown syntax node " + s.GetType().Name);
+            }
+        }
+
+        private Node[]? Nodes(IReadOnlyList<ConditionSyntax> items)
+        {
+            var list = new List<Node>();
+            bool ok = true;
+            foreach (var i in items)
+            {
+                if (Node(i) is { } n) list.Add(n);
+                else ok = false;
+            }
+            return ok ? [.. list] : null;
+        }
+
+        private FieldPath? Path(string text, SourceSpan span)
+        {
+            var p = FieldPath.TryParse(text);
+            if (p is null) Error(DiagnosticCodes.BadPath, span, $"'{text}' is not a field path (dotted keys, e.g. requestParameters.groupId)");
+            return p;
+        }
+
+        private IEnumerable<YScalar> Scalars(YValue v)
+        {
+            if (v is YScalar s) { yield return s; yield break; }
+            if (v is YSequence q)
+            {
+                if (q.Items.Count == 0) Error(DiagnosticCodes.EmptyList, q.Span, "empty list of values");
+                foreach (var i in q.Items)
+                {
+                    if (i is YScalar si) yield return si;
+                    else Error(DiagnosticCodes.WrongType, i.Span, "list items must be plain values");
+                }
+                yield break;
+            }
+            Error(DiagnosticCodes.WrongType, v.Span, "expected a value or a list of values");
+        }
+
+        private bool? Bool(OperatorSyntax op)
+        {
+            if (op.Value is YScalar { Value: "true" or "false" } s) return s.Value == "true";
+            Error(DiagnosticCodes.WrongType, op.Value.Span, $"'{op.Name}' takes true or false");
+            return null;
+        }
+
+        private Node? Field(FieldSyntax f)
+        {
+            var paths = new List<FieldPath>();
+            foreach (var alt in f.Path.Split('|'))
+                if (Path(alt, f.Span) is { } p) paths.Add(p);
+            bool ignoreCase = false;
+            foreach (var op in f.Operators)
+                if (op.Name == "ignore_case") ignoreCase = Bool(op) ?? false;
+
+            var tests = new List<ValueTest>();
+            var aggregates = new List<AggregateTest>();
+            foreach (var op in f.Operators)
+            {
+                switch (op.Name)
+                {
+                    case "ignore_case":
+                        break;
+                    case "equals" or "in":
+                    {
+                        var vals = Scalars(op.Value).ToList();
+                        if (vals.Any(v => v.IsNull))
+                        {
+                            Error(DiagnosticCodes.WrongType, op.Span, "compare with null using 'null: true' (missing or JSON null)");
+                            break;
+                        }
+                        if (vals.Count > 0) tests.Add(new EqualsTest([.. vals.Select(v => v.Value)], ignoreCase));
+                        break;
+                    }
+                    case "contains" or "startswith" or "endswith":
+                    {
+                        var vals = Scalars(op.Value).Select(v => v.Value).ToArray();
+                        var kind = op.Name switch { "contains" => StringOp.Contains, "startswith" => StringOp.StartsWith, _ => StringOp.EndsWith };
+                        if (vals.Length > 0) tests.Add(new StringTest(kind, vals, ignoreCase));
+                        break;
+                    }
+                    case "regex":
+                    {
+                        var regexes = new List<Regex>();
+                        foreach (var v in Scalars(op.Value))
+                        {
+                            try
+                            {
+                                var options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant | (ignoreCase ? RegexOptions.IgnoreCase : 0);
+                                regexes.Add(new Regex(v.Value, options));
+                            }
+                            catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+                            {
+                                Error(DiagnosticCodes.BadRegex, v.Span, $"regex '{v.Value}' does not compile: {ex.Message}");
+                            }
+                        }
+                        if (regexes.Count > 0) tests.Add(new RegexTest([.. regexes]));
+                        break;
+                    }
+                    case "gt" or "gte" or "lt" or "lte":
+                    {
+                        if (op.Value is YScalar s && double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+                            tests.Add(new NumberTest(op.Name switch { "gt" => CompareOp.Gt, "gte" => CompareOp.Gte, "lt" => CompareOp.Lt, _ => CompareOp.Lte }, d));
+                        else Error(DiagnosticCodes.BadNumber, op.Value.Span, $"'{op.Name}' takes a number");
+                        break;
+                    }
+                    case "cidr":
+                    {
+                        var nets = new List<Cidr>();
+                        var texts = new List<string>();
+                        foreach (var v in Scalars(op.Value))
+                        {
+                            if (Cidr.TryParse(v.Value, out var c)) { nets.Add(c); texts.Add(v.Value); }
+                            else Error(DiagnosticCodes.BadCidr, v.Span, $"'{v.Value}' is not a CIDR block or IP address");
+                        }
+                        if (nets.Count > 0) tests.Add(new CidrTest([.. nets], [.. texts]));
+                        break;
+                    }
+                    case "exists":
+                        if (Bool(op) is { } e) aggregates.Add(new ExistsTest(e));
+                        break;
+                    case "null":
+                        if (Bool(op) is { } n) aggregates.Add(new NullTest(n));
+                        break;
+                    case "covers_all_addresses":
+                        if (Bool(op) is { } cv) aggregates.Add(new CoversAllAddressesTest(cv));
+                        break;
+                    default:
+                        Error(DiagnosticCodes.UnknownOperator, op.Span,
+                            $"unknown operator '{op.Name}' for field '{f.Path}' (equals, in, contains, startswith, endswith, regex, gt, gte, lt, lte, cidr, exists, null, covers_all_addresses, ignore_case)");
+                        break;
+                }
+            }
+            if (paths.Count == 0) return null;
+            if (tests.Count == 0 && aggregates.Count == 0)
+            {
+                if (!Failed) Error(DiagnosticCodes.EmptyList, f.Span, $"field '{f.Path}' has no test (ignore_case alone tests nothing)");
+                return null;
+            }
+            return new FieldNode([.. paths], [.. tests], [.. aggregates], f.Span);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using Moat.Rules;
+
+namespace Moat.Emit;
+
+/// <summary>
+/// One rule matching one event: everything an analyst needs to act, rendered once. <see cref="Event"/> holds
+/// the record's original bytes so the JSON output carries it untouched.
+/// </summary>
+public sealed record Finding(
+    string RuleId,
+    string Title,
+    string Description,
+    Severity Severity,
+    string? SeverityReason,
+    string? EventId,
+    string? EventTime,
+    string? EventSource,
+    string? EventName,
+    string? AccountId,
+    string? Region,
+    string? Principal,
+    string? SourceIp,
+    string? UserAgent,
+    IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> Resource,
+    IReadOnlyList<MitreRef> Mitre,
+    IReadOnlyList<string> Tags,
+    IReadOnlyList<string> References,
+    IReadOnlyList<KeyValuePair<string, string>> Summary,
+    string Runbook,
+    string Remediation,
+    string DedupKey,
+    string Source,
+    long Record,
+    ReadOnlyMemory<byte> Event);

@@ -1,0 +1,80 @@
+using System.Text.Json;
+
+namespace Moat.Evaluate;
+
+/// <summary>
+/// The cheap first look at a record: one forward pass of <see cref="Utf8JsonReader"/> that validates the
+/// JSON and notes where eventSource, eventName and an EventBridge <c>detail</c> sit, without making a
+/// string or a document. Almost every CloudTrail event stops here (no rule is indexed under its name).
+/// </summary>
+internal ref struct EventHeader
+{
+    public ReadOnlySpan<byte> EventSource;
+    public ReadOnlySpan<byte> EventName;
+    public bool SourceEscaped;
+    public bool NameEscaped;
+    public int DetailStart;
+    public int DetailLength;
+    public bool HasDetailType;
+
+    /// <summary>Returns null on success, else why the record is unusable (with the byte offset inside it).</summary>
+    public static string? Read(ReadOnlySpan<byte> json, out EventHeader header, out long errorOffset)
+    {
+        header = default;
+        header.DetailStart = -1;
+        errorOffset = 0;
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
+        try
+        {
+            if (!reader.Read()) return "empty record";
+            if (reader.TokenType != JsonTokenType.StartObject)
+                return $"record is not an object (found {reader.TokenType})";
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.EndObject) break;
+                // Property name at depth 1.
+                int which = reader.ValueTextEquals("eventName"u8) ? 1
+                    : reader.ValueTextEquals("eventSource"u8) ? 2
+                    : reader.ValueTextEquals("detail"u8) ? 3
+                    : reader.ValueTextEquals("detail-type"u8) ? 4 : 0;
+                reader.Read();
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.String:
+                        if (which == 1) { header.EventName = reader.ValueSpan; header.NameEscaped = reader.ValueIsEscaped; }
+                        else if (which == 2) { header.EventSource = reader.ValueSpan; header.SourceEscaped = reader.ValueIsEscaped; }
+                        else if (which == 4) header.HasDetailType = true;
+                        break;
+                    case JsonTokenType.StartObject:
+                    case JsonTokenType.StartArray:
+                    {
+                        int start = (int)reader.TokenStartIndex;
+                        bool isObject = reader.TokenType == JsonTokenType.StartObject;
+                        reader.Skip();
+                        if (which == 3 && isObject)
+                        {
+                            header.DetailStart = start;
+                            header.DetailLength = (int)reader.BytesConsumed - start;
+                        }
+                        break;
+                    }
+                }
+            }
+            // Trailing content after the object (e.g. "{...} x" on one JSON Lines line) is an error too.
+            if (reader.Read()) return "unexpected content after the record";
+            return null;
+        }
+        catch (JsonException e)
+        {
+            errorOffset = e.BytePositionInLine ?? reader.BytesConsumed;
+            return "invalid JSON: " + TrimJsonMessage(e.Message);
+        }
+    }
+
+    private static string TrimJsonMessage(string m)
+    {
+        // System.Text.Json appends "LineNumber: 0 | BytePositionInLine: 12." which our own position replaces.
+        int cut = m.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (cut > 0 ? m[..cut] : m).TrimEnd('.', ' ');
+    }
+}

@@ -1,0 +1,75 @@
+namespace Moat.Rules;
+
+/// <summary>Where something was written: file, 1-based line and column.</summary>
+public sealed record SourceSpan(string File, int Line, int Column)
+{
+    public static SourceSpan None(string file) => new(file, 0, 0);
+
+    public override string ToString() => Line > 0 ? $"{File}:{Line}:{Column}" : File;
+}
+
+public enum DiagnosticLevel
+{
+    Error,
+    Warning,
+}
+
+/// <summary>A problem found while loading a rule. Codes are stable; messages may be reworded.</summary>
+public sealed record Diagnostic(string Code, DiagnosticLevel Level, SourceSpan Span, string Message)
+{
+    public override string ToString() => $"{Span}: {(Level == DiagnosticLevel.Error ? "error" : "warning")} {Code}: {Message}";
+}
+
+/// <summary>
+/// The catalogue of diagnostic codes (documented in docs/diagnostics.md). Tests assert codes, not wording,
+/// so messages can improve without breaking anyone who filters on a code.
+/// </summary>
+public static class DiagnosticCodes
+{
+    public const string YamlSyntax = "MOAT001";
+    public const string MissingField = "MOAT002";
+    public const string WrongType = "MOAT003";
+    public const string BadSeverity = "MOAT004";
+    public const string UnknownKey = "MOAT005";
+    public const string UnknownOperator = "MOAT006";
+    public const string BadRegex = "MOAT007";
+    public const string BadCidr = "MOAT008";
+    public const string BadNumber = "MOAT009";
+    public const string DuplicateId = "MOAT010";
+    public const string BadTemplate = "MOAT011";
+    public const string BadTestEvent = "MOAT012";
+    public const string NotIndexed = "MOAT013";
+    public const string BadMitre = "MOAT014";
+    public const string EmptyList = "MOAT015";
+    public const string TooDeep = "MOAT016";
+    public const string BadId = "MOAT017";
+    public const string BadPath = "MOAT018";
+    public const string BadDuration = "MOAT019";
+    public const string NoTests = "MOAT020";
+    public const string UnreadableFile = "MOAT021";
+
+    public static IReadOnlyList<(string Code, string Meaning)> All { get; } =
+    [
+        (YamlSyntax, "The file is not valid YAML."),
+        (MissingField, "A required key is missing (id, title, severity, condition, or a test's event/match)."),
+        (WrongType, "A key holds the wrong kind of value (a list where a text is expected, etc.)."),
+        (BadSeverity, "A severity is not one of info, low, medium, high, critical."),
+        (UnknownKey, "A key is not part of the rule format (warning: probably a typo)."),
+        (UnknownOperator, "A condition uses an operator the language does not have."),
+        (BadRegex, "A regular expression does not compile."),
+        (BadCidr, "A CIDR block or IP address does not parse."),
+        (BadNumber, "A number (port, comparison value) does not parse."),
+        (DuplicateId, "Two rules have the same id; the later one is not loaded."),
+        (BadTemplate, "A {{...}} template is not closed or uses an unknown filter."),
+        (BadTestEvent, "An embedded test's event is not a JSON object."),
+        (NotIndexed, "The rule does not pin eventName, so every event visits it (warning)."),
+        (BadMitre, "A MITRE ATT&CK id is not of the form TA0000 / T0000 / T0000.000."),
+        (EmptyList, "all/any/in lists must not be empty."),
+        (TooDeep, "A condition nests deeper than the limit (64)."),
+        (BadId, "A rule id contains characters outside letters, digits and . _ - :"),
+        (BadPath, "A field path is empty or malformed."),
+        (BadDuration, "A duration is not a number followed by s, m, h or d."),
+        (NoTests, "The rule has no embedded tests (warning)."),
+        (UnreadableFile, "A rule file or folder could not be read."),
+    ];
+}
