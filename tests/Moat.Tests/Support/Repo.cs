@@ -1,0 +1,19 @@
+namespace Moat.Tests.Support;
+
+/// <summary>Locates the repository and the shared reference data from the test binaries.</summary>
+internal static class Repo
+{
+    public static string Root { get; } = FindRoot();
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "Moat.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Moat.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    /// <summary>The shared reference folder beside the repository (real CloudTrail datasets).</summary>
+    public static string Shared(params string[] parts) => System.IO.Path.Combine([System.IO.Path.GetDirectoryName(Root)!, "shared", .. parts]);
+}
