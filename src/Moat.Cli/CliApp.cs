@@ -185,10 +185,10 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         sw.Stop();
 
         double secs = Math.Max(sw.Elapsed.TotalSeconds, 1e-6);
-        string summary = $"Scanned {totals.Events:N0} events in {totals.Files:N0} file(s) in {secs:0.00}s ({totals.Events / secs:N0} events/s).";
-        if (table is not null) table.Finish(summary);
+        // The table's own summary stays free of timings so the same input always renders the same table.
+        if (table is not null) table.Finish($"{totals.Events:N0} events in {totals.Files:N0} file(s).");
         _out.Flush();
-        if (jsonl is not null || table is null) Status(quiet, "[+] " + summary + $" {totals.Findings:N0} finding(s).");
+        Status(quiet, $"[+] Scanned {totals.Events:N0} events in {totals.Files:N0} file(s) in {secs:0.00}s ({totals.Events / secs:N0} events/s); {totals.Findings:N0} finding(s).");
         if (totals.NonEvents > 0) Status(quiet, $"[*] {totals.NonEvents:N0} record(s) were not CloudTrail events and were not evaluated.");
         if (totals.UnreadableInputs > 0)
         {

@@ -14,7 +14,7 @@ internal sealed record RenderContext(JsonElement Root, Captures Captures, string
 /// </summary>
 internal sealed class Template
 {
-    private static readonly HashSet<string> Filters = ["join", "map", "default", "json", "first", "lower", "upper", "ifany", "sh", "safe", "required"];
+    private static readonly HashSet<string> Filters = ["join", "map", "default", "json", "first", "lower", "upper", "ifany", "sh", "safe", "required", "hide"];
 
     private readonly Line[] _lines;
     public string Text { get; }
@@ -237,6 +237,10 @@ internal sealed class Template
                     break;
                 case "required":
                     if (values.Count == 0 || values.TrueForAll(v => v.Length == 0)) return null;
+                    break;
+                case "hide":
+                    // After 'required': the expression only decides whether the line appears.
+                    values = [];
                     break;
                 case "safe":
                     for (int i = 0; i < values.Count; i++) values[i] = SafeChars(values[i]);
