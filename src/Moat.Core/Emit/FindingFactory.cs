@@ -41,7 +41,21 @@ internal static class FindingFactory
             rule.Runbook?.Render(ctx).Trim() ?? "",
             rule.Remediation?.Render(ctx).Trim() ?? "",
             rule.DedupKey.Render(ctx),
-            source, pos.Index, eventBytes.ToArray());
+            source, pos.Index, OneLine(root, eventBytes));
+    }
+
+    /// <summary>
+    /// The record's bytes as they were, unless they span lines (pretty-printed exports such as the Stratus
+    /// Red Team detonation logs): JSON Lines output needs one line per finding, so those are re-encoded compactly.
+    /// </summary>
+    private static byte[] OneLine(JsonElement root, ReadOnlyMemory<byte> bytes)
+    {
+        var span = bytes.Span;
+        if (span.IndexOfAny((byte)'\n', (byte)'\r') < 0) return span.ToArray();
+        using var ms = new MemoryStream(bytes.Length);
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            root.WriteTo(w);
+        return ms.ToArray();
     }
 
     /// <summary>
