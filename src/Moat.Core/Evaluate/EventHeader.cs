@@ -16,6 +16,8 @@ internal ref struct EventHeader
     public int DetailStart;
     public int DetailLength;
     public bool HasDetailType;
+    public bool HasMessage;
+    public bool HasLogEvents;
 
     /// <summary>Returns null on success, else why the record is unusable (with the byte offset inside it).</summary>
     public static string? Read(ReadOnlySpan<byte> json, out EventHeader header, out long errorOffset)
@@ -36,7 +38,9 @@ internal ref struct EventHeader
                 int which = reader.ValueTextEquals("eventName"u8) ? 1
                     : reader.ValueTextEquals("eventSource"u8) ? 2
                     : reader.ValueTextEquals("detail"u8) ? 3
-                    : reader.ValueTextEquals("detail-type"u8) ? 4 : 0;
+                    : reader.ValueTextEquals("detail-type"u8) ? 4
+                    : reader.ValueTextEquals("message"u8) ? 5
+                    : reader.ValueTextEquals("logEvents"u8) ? 6 : 0;
                 reader.Read();
                 switch (reader.TokenType)
                 {
@@ -44,12 +48,14 @@ internal ref struct EventHeader
                         if (which == 1) { header.EventName = reader.ValueSpan; header.NameEscaped = reader.ValueIsEscaped; }
                         else if (which == 2) { header.EventSource = reader.ValueSpan; header.SourceEscaped = reader.ValueIsEscaped; }
                         else if (which == 4) header.HasDetailType = true;
+                        else if (which == 5) header.HasMessage = true;
                         break;
                     case JsonTokenType.StartObject:
                     case JsonTokenType.StartArray:
                     {
                         int start = (int)reader.TokenStartIndex;
                         bool isObject = reader.TokenType == JsonTokenType.StartObject;
+                        if (which == 6 && !isObject) header.HasLogEvents = true;
                         reader.Skip();
                         if (which == 3 && isObject)
                         {

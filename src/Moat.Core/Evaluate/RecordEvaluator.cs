@@ -33,6 +33,52 @@ internal sealed class RecordEvaluator(RuleIndex index, string source) : IRecordS
             Errors.Add(new ReadError(source, err, position.Index, position.ByteOffset + offset, position.Line));
             return;
         }
+        if (header.EventName.IsEmpty && (header.HasLogEvents || header.HasMessage))
+        {
+            OnCloudWatchRecord(record, position);
+            return;
+        }
+        OnEvent(record, position, header);
+    }
+
+    /// <summary>
+    /// CloudTrail delivered through CloudWatch Logs: a subscription payload
+    /// (<c>{"messageType":"DATA_MESSAGE","logEvents":[{"message":"{...event...}"}]}</c>) or one exported log event
+    /// (<c>{"timestamp":..., "message":"{...event...}"}</c>). The event is JSON inside a string.
+    /// </summary>
+    private void OnCloudWatchRecord(ReadOnlyMemory<byte> record, RecordPosition position)
+    {
+        using var doc = JsonDocument.Parse(record);
+        var root = doc.RootElement;
+        var messages = new List<JsonElement>();
+        if (root.TryGetProperty("logEvents", out var logEvents) && logEvents.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var e in logEvents.EnumerateArray())
+                if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty("message", out var m)) messages.Add(m);
+        }
+        else if (root.TryGetProperty("message", out var m))
+        {
+            messages.Add(m);
+        }
+        if (messages.Count == 0) { NonEvents++; FirstNonEvent ??= position; return; }
+        foreach (var m in messages)
+        {
+            if (m.ValueKind != JsonValueKind.String) { NonEvents++; FirstNonEvent ??= position; continue; }
+            var bytes = Encoding.UTF8.GetBytes(m.GetString()!);
+            var err = EventHeader.Read(bytes, out var header, out _);
+            if (err is not null || header.EventName.IsEmpty)
+            {
+                // A log group also holds lines that are not CloudTrail events; they are counted, not errors.
+                NonEvents++;
+                FirstNonEvent ??= position;
+                continue;
+            }
+            OnEvent(bytes, position, header);
+        }
+    }
+
+    private void OnEvent(ReadOnlyMemory<byte> record, RecordPosition position, EventHeader header)
+    {
         var ev = record;
         // EventBridge delivers CloudTrail events as {"detail-type":"AWS API Call via CloudTrail","detail":{...}}.
         if (header.EventName.IsEmpty && header.HasDetailType && header.DetailStart >= 0)

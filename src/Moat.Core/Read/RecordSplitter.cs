@@ -103,6 +103,11 @@ internal sealed class RecordSplitter
                     return Finish(false);
                 }
             }
+            else if (SkipTimestampPrefix())
+            {
+                // "2024-01-17T00:00:01.000Z {...}": a CloudWatch Logs export to S3. The object follows.
+                _jsonLines = true;
+            }
             else if (_records == 0 && _base + _pos <= 3)
             {
                 // Not JSON from the very first byte: one message for the file, not one per line.
@@ -235,6 +240,37 @@ internal sealed class RecordSplitter
         _sink.OnRecord(_buf.AsMemory(_mark, end - _mark), new RecordPosition(number, _base + _mark, line));
         _pos = i;
         _mark = _pos;
+    }
+
+    /// <summary>
+    /// A line of a CloudWatch Logs export to S3 starts with an ISO-8601 timestamp and a space before the
+    /// event. When _pos is at such a prefix followed by '{', skips to the '{'.
+    /// </summary>
+    private bool SkipTimestampPrefix()
+    {
+        int i = _pos;
+        // yyyy-mm-ddT at least; then anything but a space, up to 40 bytes; then one space and '{'.
+        for (int k = 0; k < 11; k++, i++)
+        {
+            if (!Ensure(ref i)) return false;
+            byte b = _buf[i];
+            bool ok = k switch { 4 or 7 => b == (byte)'-', 10 => b == (byte)'T', _ => b >= (byte)'0' && b <= (byte)'9' };
+            if (!ok) return false;
+        }
+        for (int k = 0; k < 40; k++, i++)
+        {
+            if (!Ensure(ref i)) return false;
+            if (_buf[i] == (byte)' ')
+            {
+                i++;
+                if (!Ensure(ref i) || _buf[i] != (byte)'{') return false;
+                LineAt(_pos);
+                _pos = i;
+                _mark = _pos;
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>

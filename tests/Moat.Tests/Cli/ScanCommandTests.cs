@@ -207,4 +207,49 @@ public sealed class ScanCommandTests
         Assert.Contains("bad.yaml:5:16: error MOAT006", run.Stderr);
         Assert.Equal(6, Findings(run.Stdout).Count);
     }
+
+    [Fact]
+    public void CloudWatch_Logs_exports_and_subscription_payloads_are_read()
+    {
+        using var tmp = new TempDir();
+        const string ev = """{"eventSource":"rds.amazonaws.com","eventName":"AuthorizeDBSecurityGroupIngress","eventID":"EVID","requestParameters":{"dBSecurityGroupName":"x","cIDRIP":"0.0.0.0/0"}}""";
+        var export = tmp.File("export/000000.log", $"2026-11-21T14:03:22.000Z {ev.Replace("EVID", "x1")}\n2026-11-21T14:03:23.123Z {ev.Replace("EVID", "x2")}\n");
+        var payload = JsonSerializer.Serialize(new
+        {
+            messageType = "DATA_MESSAGE",
+            logGroup = "aws-cloudtrail-logs-111122223333",
+            logEvents = new[] { new { id = "1", timestamp = 1, message = ev.Replace("EVID", "s1") }, new { id = "2", timestamp = 2, message = "CloudTrail validation message" } },
+        });
+        var sub = tmp.File("sub.json", payload);
+        var run = MoatProcess.Run("scan", export, sub, "--format", "jsonl");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(["x1", "x2", "s1"], Findings(run.Stdout).Select(f => f.GetProperty("eventId").GetString()!).ToArray());
+        Assert.Contains("1 record(s) are not CloudTrail events", run.Stderr);
+    }
+
+    [Fact]
+    public void Bare_arrays_and_pretty_printed_eventbridge_envelopes_are_read()
+    {
+        using var tmp = new TempDir();
+        var array = tmp.File("a.json", """
+            [
+              {"eventSource": "rds.amazonaws.com", "eventName": "AuthorizeDBSecurityGroupIngress", "eventID": "arr1",
+               "requestParameters": {"dBSecurityGroupName": "x", "cIDRIP": "10.0.0.0/8"}}
+            ]
+            """);
+        var envelope = tmp.File("eb.json", """
+            {
+              "version": "0",
+              "detail-type": "AWS API Call via CloudTrail",
+              "source": "aws.rds",
+              "detail": {"eventSource": "rds.amazonaws.com", "eventName": "AuthorizeDBSecurityGroupIngress", "eventID": "eb1",
+                         "requestParameters": {"dBSecurityGroupName": "y", "cIDRIP": "::/0"}}
+            }
+            """);
+        var run = MoatProcess.Run("scan", array, envelope, "--format", "jsonl", "-q");
+        Assert.Equal(0, run.ExitCode);
+        var found = Findings(run.Stdout);
+        Assert.Equal(["arr1", "eb1"], found.Select(f => f.GetProperty("eventId").GetString()!).ToArray());
+        Assert.Equal("critical", found[1].GetProperty("severity").GetString());
+    }
 }
