@@ -39,6 +39,7 @@ public sealed class CompiledRule
     internal Template DedupKey { get; }
     internal KeyValuePair<string, Template>[] Resource { get; }
     internal bool HasAliases { get; }
+    internal Template? FindingTitle { get; init; }
 
     /// <summary>Canonical text of the compiled condition.</summary>
     public string DescribeCondition() => Condition.Describe();

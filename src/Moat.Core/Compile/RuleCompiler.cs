@@ -38,6 +38,7 @@ public static class RuleCompiler
             dedupText = new TemplateText(DefaultDedupKey + (idTemplate is null ? "" : ":" + idTemplate), doc.Span);
         }
         var dedup = T(dedupText);
+        var findingTitle = T(doc.FindingTitle);
 
         var (names, sources) = IndexKeys(doc.Condition);
         if (names is null)
@@ -45,7 +46,10 @@ public static class RuleCompiler
                 $"rule '{doc.Id}' does not pin eventName at the top of its condition, so every event visits it"));
 
         if (c.Failed || condition is null || dedup is null) return null;
-        return new CompiledRule(doc, condition, [.. sevWhen], runbook, remediation, dedup, [.. resource], names, sources, aliases.Count > 0);
+        return new CompiledRule(doc, condition, [.. sevWhen], runbook, remediation, dedup, [.. resource], names, sources, aliases.Count > 0)
+        {
+            FindingTitle = findingTitle,
+        };
     }
 
     private static void CollectAliases(ConditionSyntax s, HashSet<string> into)

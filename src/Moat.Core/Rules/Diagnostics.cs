@@ -47,6 +47,7 @@ public static class DiagnosticCodes
     public const string BadDuration = "MOAT019";
     public const string NoTests = "MOAT020";
     public const string UnreadableFile = "MOAT021";
+    public const string OutcomeNotEnforced = "MOAT022";
 
     public static IReadOnlyList<(string Code, string Meaning)> All { get; } =
     [
@@ -71,5 +72,6 @@ public static class DiagnosticCodes
         (BadDuration, "A duration is not a number followed by s, m, h or d."),
         (NoTests, "The rule has no embedded tests (warning)."),
         (UnreadableFile, "A rule file or folder could not be read."),
+        (OutcomeNotEnforced, "outcome: success, but the condition does not exclude failed calls (warning)."),
     ];
 }

@@ -43,7 +43,12 @@ public sealed record SeverityWhen(Severity Severity, ConditionSyntax Condition, 
 
 public sealed record DedupSpec(TemplateText? Key, TimeSpan Period);
 
-public sealed record RuleTest(string Name, bool Match, Severity? Severity, YValue Event, SourceSpan Span);
+/// <summary>
+/// An embedded test. Besides match/no match it may pin the finding's severity and any output field, by its
+/// JSON name in the finding (<c>title</c>, <c>dedupKey</c>, <c>resource.id</c>, <c>remediation</c>, ...).
+/// </summary>
+public sealed record RuleTest(string Name, bool Match, Severity? Severity, YValue Event, SourceSpan Span,
+    IReadOnlyList<KeyValuePair<string, string>> Output);
 
 public sealed record ChangelogEntry(string Date, string Change);
 
@@ -70,7 +75,20 @@ public sealed record RuleDocument(
     IReadOnlyList<ChangelogEntry> Changelog,
     IReadOnlyList<string> FalsePositives,
     string? Author,
-    SourceSpan Span);
+    SourceSpan Span)
+{
+    /// <summary>Why the base severity is what it is.</summary>
+    public string? SeverityReason { get; init; }
+
+    /// <summary>How the rule detects (the catalog's "strategy").</summary>
+    public string? Strategy { get; init; }
+
+    /// <summary><c>success</c> (only calls that took effect) or <c>attempts</c> (failed calls matter too).</summary>
+    public string Outcome { get; init; } = "success";
+
+    /// <summary>A template for the finding's title (defaults to the rule title).</summary>
+    public TemplateText? FindingTitle { get; init; }
+}
 
 /// <summary>The condition language's syntax tree (grammar in docs/rule-language.md).</summary>
 public abstract record ConditionSyntax(SourceSpan Span);

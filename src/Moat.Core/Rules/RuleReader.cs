@@ -17,7 +17,7 @@ public static partial class RuleReader
     [
         "id", "title", "description", "severity", "severity_when", "mitre", "tags", "references", "summary",
         "resource", "runbook", "remediation", "dedup", "condition", "tests", "changelog", "falsepositives", "author",
-        "status", "outcome",
+        "status", "outcome", "severity_reason", "strategy", "finding_title",
     ];
 
     internal static readonly HashSet<string> ConditionKeywords = ["all", "any", "not", "any_item", "all_items", "no_item", "port_range"];
@@ -223,7 +223,19 @@ public static partial class RuleReader
                     else ctx.Error(DiagnosticCodes.BadSeverity, tm["severity"]!.Span, $"severity '{es}' is not one of info, low, medium, high, critical");
                 }
                 if (tm["event"] is not { } ev2) { ctx.Error(DiagnosticCodes.MissingField, tm.Span, "a test needs an event"); continue; }
-                tests.Add(new RuleTest(name, match, expect, ev2, tm.Span));
+                var output = new List<KeyValuePair<string, string>>();
+                if (tm["output"] is { } ov)
+                {
+                    if (ov is YMapping om)
+                        foreach (var (k, v) in om.Entries)
+                            if (v is YScalar sv) output.Add(new(k.Value, sv.Value));
+                            else ctx.Error(DiagnosticCodes.WrongType, v.Span, "expected output values are texts");
+                    else ctx.Error(DiagnosticCodes.WrongType, ov.Span, "output is a mapping of finding fields to expected texts");
+                }
+                foreach (var e in tm.Entries)
+                    if (e.Key.Value is not ("name" or "match" or "severity" or "event" or "output"))
+                        ctx.Warn(DiagnosticCodes.UnknownKey, e.Key.Span, $"unknown test key '{e.Key.Value}' (name, match, severity, output, event)");
+                tests.Add(new RuleTest(name, match, expect, ev2, tm.Span, output));
             }
         }
         if (tests.Count == 0 && map["tests"] is null)
@@ -245,9 +257,31 @@ public static partial class RuleReader
         var summary = ctx.TextList(map, "summary");
         var falsePositives = ctx.TextList(map, "falsepositives");
         var author = ctx.OptionalText(map, "author");
+        var outcome = ctx.OptionalText(map, "outcome") ?? "success";
+        if (outcome is not ("success" or "attempts"))
+            ctx.Error(DiagnosticCodes.WrongType, map["outcome"]!.Span, $"outcome is 'success' (calls that took effect) or 'attempts' (failed calls matter too), not '{outcome}'");
+        var findingTitle = map["finding_title"] is YScalar ft ? new TemplateText(ft.Value, ft.Span) : null;
         if (ctx.HasErrors || condition is null) return null;
+        if (outcome == "success" && !ExcludesFailures(condition))
+            ctx.Warn(DiagnosticCodes.OutcomeNotEnforced, condition.Span,
+                "outcome is success but the condition does not require 'errorCode: { null: true }' at its top level; failed calls would match (say 'outcome: attempts' if they should)");
         return new RuleDocument(id, title, description, severity, severityWhen, mitre, tags, references, summary, resource,
-            runbook, remediation, dedup, condition, tests, changelog, falsePositives, author, map.Span);
+            runbook, remediation, dedup, condition, tests, changelog, falsePositives, author, map.Span)
+        {
+            SeverityReason = ctx.OptionalText(map, "severity_reason"),
+            Strategy = ctx.OptionalText(map, "strategy"),
+            Outcome = outcome,
+            FindingTitle = findingTitle,
+        };
+    }
+
+    private static bool ExcludesFailures(ConditionSyntax c)
+    {
+        IEnumerable<ConditionSyntax> top = c is AllSyntax all ? all.Items : [c];
+        foreach (var s in top)
+            if (s is FieldSyntax { Path: "errorCode" } f && f.Operators.Any(o => o.Name == "null" && o.Value is YScalar { Value: "true" }))
+                return true;
+        return false;
     }
 
     public static bool TryParseDuration(string text, out TimeSpan value)

@@ -36,8 +36,44 @@ public static class RuleTestRunner
             string expected = test.Match ? "match" + (test.Severity is { } s ? $" ({s.Name()})" : "") : "no match";
             string actual = matched ? "match (" + eval.Findings[0].Severity.Name() + ")" : "no match";
             bool passed = matched == test.Match && (!matched || test.Severity is null || test.Severity == eval.Findings[0].Severity);
+            if (passed && matched)
+            {
+                // Pinned output fields, read from the finding exactly as `--format jsonl` would print it.
+                var output = FindingJson(eval.Findings[0]);
+                foreach (var (field, want) in test.Output)
+                {
+                    var got = Lookup(output.RootElement, field);
+                    if (got == want) continue;
+                    passed = false;
+                    expected = $"{field} = {want}";
+                    actual = got is null ? $"{field} missing" : $"{field} = {got}";
+                    break;
+                }
+            }
             results.Add(new RuleTestResult(rule.Id, test.Name, test.Span, passed, expected, actual));
         }
         return results;
+    }
+
+    private static System.Text.Json.JsonDocument FindingJson(Moat.Emit.Finding f)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter(ms)) Moat.Emit.JsonFindingWriter.WriteObject(w, f);
+        return System.Text.Json.JsonDocument.Parse(ms.ToArray());
+    }
+
+    /// <summary>A dotted path into the finding JSON; arrays render as their items joined by newlines.</summary>
+    private static string? Lookup(System.Text.Json.JsonElement e, string path)
+    {
+        foreach (var seg in path.Split('.'))
+        {
+            if (e.ValueKind != System.Text.Json.JsonValueKind.Object || !e.TryGetProperty(seg, out e)) return null;
+        }
+        return e.ValueKind switch
+        {
+            System.Text.Json.JsonValueKind.String => e.GetString(),
+            System.Text.Json.JsonValueKind.Array => string.Join("\n", e.EnumerateArray().Select(x => x.ValueKind == System.Text.Json.JsonValueKind.String ? x.GetString() : x.GetRawText())),
+            _ => e.GetRawText(),
+        };
     }
 }

@@ -49,7 +49,7 @@ public sealed class RuleCommandTests
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("a.yaml:3:11: error MOAT004", run.Stdout);
         Assert.Contains("b.yaml:5:35: error MOAT008", run.Stdout);
-        Assert.DoesNotContain("c.yaml", run.Stdout);
+        Assert.DoesNotContain("c.yaml:1:1: error", run.Stdout); // only warnings for c.yaml
         Assert.Contains("1 rule(s) loaded, 2 error(s)", run.Stderr);
     }
 
