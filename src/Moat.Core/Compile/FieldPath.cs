@@ -23,6 +23,8 @@ internal sealed class FieldPath
     public static FieldPath? TryParse(string text)
     {
         var t = text.Trim();
+        // "@" is the scope itself: an element of a list of plain values inside any_item.
+        if (t == "@") return new FieldPath(text, false, []);
         bool root = false;
         if (t.StartsWith("$.", StringComparison.Ordinal)) { root = true; t = t[2..]; }
         if (t.Length == 0) return null;

@@ -187,7 +187,7 @@ internal sealed class FieldNode(FieldPath[] paths, ValueTest[] valueTests, Aggre
             bool all = true;
             foreach (var t in ValueTests)
             {
-                if (!t.Test(v)) { all = false; break; }
+                if (!t.Test(v, scope, root)) { all = false; break; }
             }
             if (all) return true;
         }
@@ -225,6 +225,9 @@ internal static class Values
 internal abstract class ValueTest
 {
     public abstract bool Test(JsonElement v);
+
+    /// <summary>For tests that compare with another field of the event; the others ignore the context.</summary>
+    public virtual bool Test(JsonElement v, JsonElement scope, JsonElement root) => Test(v);
     public abstract string Describe();
 }
 
@@ -267,6 +270,28 @@ internal sealed class EqualsTest : ValueTest
     }
 
     public override string Describe() => (_texts.Length == 1 ? "== " + _texts[0] : "in [" + string.Join(", ", _texts) + "]") + (_ignoreCase ? " (ignore case)" : "");
+}
+
+/// <summary>
+/// equals_field: the value equals (as text) a value of another field, e.g. the user an access key is created
+/// for against the caller: <c>requestParameters.userName: { equals_field: $.userIdentity.userName }</c>.
+/// </summary>
+internal sealed class FieldRefTest(FieldPath other, bool ignoreCase) : ValueTest
+{
+    public override bool Test(JsonElement v) => false;
+
+    public override bool Test(JsonElement v, JsonElement scope, JsonElement root)
+    {
+        var text = Values.Text(v);
+        if (text is null) return false;
+        var others = new List<JsonElement>(1);
+        other.Collect(scope, root, others);
+        foreach (var o in others)
+            if (Values.Text(o) is { } t && string.Equals(t, text, ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    public override string Describe() => "== field " + other.Text + (ignoreCase ? " (ignore case)" : "");
 }
 
 internal enum StringOp

@@ -258,6 +258,12 @@ public static class RuleCompiler
                         if (nets.Count > 0) tests.Add(new CidrTest([.. nets], [.. texts]));
                         break;
                     }
+                    case "equals_field":
+                    {
+                        if (op.Value is YScalar fs && Path(fs.Value, fs.Span) is { } other) tests.Add(new FieldRefTest(other, ignoreCase));
+                        else if (op.Value is not YScalar) Error(DiagnosticCodes.WrongType, op.Value.Span, "equals_field takes one field path");
+                        break;
+                    }
                     case "exists":
                         if (Bool(op) is { } e) aggregates.Add(new ExistsTest(e));
                         break;
@@ -269,7 +275,7 @@ public static class RuleCompiler
                         break;
                     default:
                         Error(DiagnosticCodes.UnknownOperator, op.Span,
-                            $"unknown operator '{op.Name}' for field '{f.Path}' (equals, in, contains, startswith, endswith, regex, gt, gte, lt, lte, cidr, exists, null, covers_all_addresses, ignore_case)");
+                            $"unknown operator '{op.Name}' for field '{f.Path}' (equals, in, equals_field, contains, startswith, endswith, regex, gt, gte, lt, lte, cidr, exists, null, covers_all_addresses, ignore_case)");
                         break;
                 }
             }
