@@ -41,6 +41,14 @@ public sealed class CompiledRule
     internal bool HasAliases { get; }
     internal Template? FindingTitle { get; init; }
 
+    /// <summary>The field tests of the condition, for the catalog.</summary>
+    public IReadOnlyList<Indicator> Indicators()
+    {
+        var list = new List<Indicator>();
+        Condition.Indicators(list, "", false);
+        return list;
+    }
+
     /// <summary>Canonical text of the compiled condition.</summary>
     public string DescribeCondition() => Condition.Describe();
 

@@ -40,7 +40,13 @@ internal abstract class Node(SourceSpan span)
 
     /// <summary>Canonical text of the compiled condition (tests compare it; `moat rules show` prints it).</summary>
     public abstract string Describe();
+
+    /// <summary>The field tests under this node, for the catalog's indicator table.</summary>
+    public abstract void Indicators(List<Indicator> into, string scope, bool negated);
 }
+
+/// <summary>One field test as the catalog shows it: which field, which test, under which item scope.</summary>
+public sealed record Indicator(string Field, string Test, bool Negated, string? Scope);
 
 internal sealed class AllNode(Node[] items, SourceSpan span) : Node(span)
 {
@@ -61,6 +67,11 @@ internal sealed class AllNode(Node[] items, SourceSpan span) : Node(span)
     }
 
     public override string Describe() => "all(" + string.Join(", ", Items.Select(i => i.Describe())) + ")";
+
+    public override void Indicators(List<Indicator> into, string scope, bool negated)
+    {
+        foreach (var i in Items) i.Indicators(into, scope, negated);
+    }
 }
 
 internal sealed class AnyNode(Node[] items, SourceSpan span) : Node(span)
@@ -73,6 +84,11 @@ internal sealed class AnyNode(Node[] items, SourceSpan span) : Node(span)
     }
 
     public override string Describe() => "any(" + string.Join(", ", items.Select(i => i.Describe())) + ")";
+
+    public override void Indicators(List<Indicator> into, string scope, bool negated)
+    {
+        foreach (var i in items) i.Indicators(into, scope, negated);
+    }
 }
 
 internal sealed class NotNode(Node inner, SourceSpan span) : Node(span)
@@ -81,6 +97,8 @@ internal sealed class NotNode(Node inner, SourceSpan span) : Node(span)
     public override bool Eval(JsonElement scope, JsonElement root, Captures? captures) => !inner.Eval(scope, root, null);
 
     public override string Describe() => "not(" + inner.Describe() + ")";
+
+    public override void Indicators(List<Indicator> into, string scope, bool negated) => inner.Indicators(into, scope, !negated);
 }
 
 /// <summary>
@@ -128,6 +146,10 @@ internal sealed class ItemsNode(Quantifier quantifier, FieldPath path, string? a
 
     public override string Describe() =>
         $"{quantifier.ToString().ToLowerInvariant()}_item({path}{(alias is null ? "" : " as " + alias)}: {where.Describe()})";
+
+    public override void Indicators(List<Indicator> into, string scope, bool negated) =>
+        where.Indicators(into, (scope.Length > 0 ? scope + " → " : "") + quantifier.ToString().ToLowerInvariant() + " item of " + path.Text,
+            quantifier == Quantifier.None ? !negated : negated);
 }
 
 /// <summary>
@@ -166,6 +188,9 @@ internal sealed class PortRangeNode(FieldPath protocol, FieldPath from, FieldPat
     }
 
     public override string Describe() => $"port_range({protocol}, {from}..{to} covers [{string.Join(",", ports)}])";
+
+    public override void Indicators(List<Indicator> into, string scope, bool negated) =>
+        into.Add(new Indicator($"{protocol} {from}..{to}", "port range covers any of " + string.Join(", ", ports), negated, scope.Length > 0 ? scope : null));
 }
 
 /// <summary>A field (or alternative paths a|b) with operators. Value tests must hold for the same value.</summary>
@@ -197,6 +222,10 @@ internal sealed class FieldNode(FieldPath[] paths, ValueTest[] valueTests, Aggre
     public override string Describe() =>
         string.Join("|", Paths.Select(p => p.Text)) + "{" +
         string.Join(", ", aggregates.Select(a => a.Describe()).Concat(ValueTests.Select(v => v.Describe()))) + "}";
+
+    public override void Indicators(List<Indicator> into, string scope, bool negated) =>
+        into.Add(new Indicator(string.Join(" | ", Paths.Select(p => p.Text)),
+            string.Join(" and ", aggregates.Select(a => a.Describe()).Concat(ValueTests.Select(v => v.Describe()))), negated, scope.Length > 0 ? scope : null));
 }
 
 /// <summary>How JSON values are seen as text by the string operators.</summary>
