@@ -26,6 +26,23 @@ public sealed class RecordSplitterErrorTests
 
     [Theory]
     [MemberData(nameof(BufferSizes), MemberType = typeof(Split))]
+    public void Reports_invalid_json_in_a_pretty_printed_record_at_the_offset_of_the_bad_byte(int bufferSize)
+    {
+        var input = "{\n  \"Records\": [\n    {\n      \"eventName\": \"A\"\n    },\n    {\n      \"eventName\": \"B\",\n      \"x\": tru\n    },\n    {\n      \"eventName\": \"C\"\n    }\n  ]\n}\n";
+        var run = Run(input, bufferSize);
+        Assert.True(run.Complete);
+        var e = Assert.Single(run.Sink.Errors);
+        Assert.StartsWith("invalid JSON", e.Reason);
+        Assert.Equal(2, e.Record);
+        // The error sits on line 8 of the file, inside record 2 which starts on line 6.
+        Assert.Equal(8, e.Line);
+        // Points at the line break where the 'e' of true should be, counted from the start of the file.
+        Assert.Equal(OffsetOf(input, "tru") + 3, e.ByteOffset);
+        Assert.Equal(2, run.Sink.Evaluator.Events);
+    }
+
+    [Theory]
+    [MemberData(nameof(BufferSizes), MemberType = typeof(Split))]
     public void Reports_records_that_are_not_objects_with_their_numbers_and_continues(int bufferSize)
     {
         var input = """{"Records":[{"eventName":"A"}, 42 ,"s{]\"",null,[1,{"x":"]"}],true,-1.5e3,{"eventName":"B"}]}""";
