@@ -76,8 +76,9 @@ internal sealed class RecordSplitter
     private bool RunCore()
     {
         // A UTF-8 byte order mark is legal at the start of a JSON text written by Windows tools.
-        int p = 0;
-        if (Ensure(ref p) && _end >= 3 && _buf[0] == 0xEF && _buf[1] == 0xBB && _buf[2] == 0xBF) { _pos = 3; _counted = 3; }
+        // Ensure the third byte, not just the first: a pipe may hand over the input a byte or two at a time.
+        int p = 2;
+        if (Ensure(ref p) && _buf[0] == 0xEF && _buf[1] == 0xBB && _buf[2] == 0xBF) { _pos = 3; _counted = 3; }
         while (true)
         {
             if (!SkipWhitespace()) return Finish(true);

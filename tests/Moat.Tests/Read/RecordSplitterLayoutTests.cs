@@ -168,6 +168,21 @@ public sealed class RecordSplitterLayoutTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    public void Reads_the_same_records_when_the_stream_returns_a_few_bytes_per_read(int chunk)
+    {
+        // Pipes and sockets may hand over fewer bytes than asked for, even at the very start.
+        var text = """{"Records":[""" + string.Join(",", Three) + "]}";
+        var bytes = (byte[])[0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(text)];
+        var run = Run(new TrickleStream(bytes, chunk), 16);
+        Assert.Empty(run.Sink.Errors);
+        Assert.True(run.Complete);
+        Assert.Equal(Three, run.Sink.Texts);
+    }
+
+    [Theory]
     [MemberData(nameof(BufferSizes), MemberType = typeof(Split))]
     public void Ignores_braces_brackets_escaped_quotes_and_backslashes_inside_strings(int bufferSize)
     {
