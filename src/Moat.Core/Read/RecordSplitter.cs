@@ -79,7 +79,7 @@ internal sealed class RecordSplitter
         // Ensure the third byte, not just the first: a pipe may hand over the input a byte or two at a time.
         int p = 2;
         if (Ensure(ref p) && _buf[0] == 0xEF && _buf[1] == 0xBB && _buf[2] == 0xBF) { _pos = 3; _counted = 3; }
-        while (true)
+        for (bool first = true; ; first = false)
         {
             if (!SkipWhitespace()) return Finish(true);
             byte c = _buf[_pos];
@@ -104,10 +104,10 @@ internal sealed class RecordSplitter
                     return Finish(false);
                 }
             }
-            else if (_records == 0 && _base + _pos <= 3)
+            else if (first)
             {
-                // Not JSON from the very first byte: one message for the file, not one per line.
-                _sink.OnError(new ReadError(_source, $"not JSON (starts with {Describe(c)}): not a CloudTrail log", ByteOffset: _base + _pos, Line: 1));
+                // Not JSON from the very first byte (after any BOM and blank lines): one message for the file, not one per line.
+                _sink.OnError(new ReadError(_source, $"not JSON (starts with {Describe(c)}): not a CloudTrail log", ByteOffset: _base + _pos, Line: LineAt(_pos)));
                 return false;
             }
             else

@@ -93,6 +93,7 @@ public sealed class RecordSplitterErrorTests
     [InlineData("# README\n\nSome text.\n", "'#'", 1)]
     [InlineData("eventTime,eventName\n2024-01-01,GetObject\n", "'e'", 1)]
     [InlineData("\u0001\u0002\u0003binary", "byte 0x01", 1)]
+    [InlineData("\n\nhello\nworld\n", "'h'", 3)]
     public void Reports_an_input_that_is_not_json_once(string input, string startsWith, long line)
     {
         var run = Run(input, 16);
@@ -102,6 +103,20 @@ public sealed class RecordSplitterErrorTests
         Assert.Null(e.Record);
         Assert.Equal(line, e.Line);
         Assert.Equal(input.Length - input.TrimStart().Length, e.ByteOffset);
+        Assert.Empty(run.Sink.Records);
+    }
+
+    [Theory]
+    [MemberData(nameof(BufferSizes), MemberType = typeof(Split))]
+    public void Reports_text_after_leading_blank_lines_as_not_json_once(int bufferSize)
+    {
+        var input = "\r\n\n\n    \n\t  plain text\nmore text\n{\"eventName\":\"A\"}\nlast line\n";
+        var run = Run(input, bufferSize);
+        Assert.False(run.Complete);
+        var e = Assert.Single(run.Sink.Errors);
+        Assert.Equal("not JSON (starts with 'p'): not a CloudTrail log", e.Reason);
+        Assert.Equal(5, e.Line);
+        Assert.Equal(OffsetOf(input, "plain"), e.ByteOffset);
         Assert.Empty(run.Sink.Records);
     }
 
