@@ -97,7 +97,7 @@ internal sealed class RecordSplitter
                 }
                 else if (_jsonLines)
                 {
-                    ReadLineRecord();
+                    if (!ReadLineRecord()) return Finish(false);
                 }
                 else if (!ReadTopLevelObject())
                 {
@@ -217,7 +217,8 @@ internal sealed class RecordSplitter
         return true;
     }
 
-    private void ReadLineRecord()
+    /// <summary>One line of JSON Lines as a record. Returns false when the last line is an object cut off by the end of input.</summary>
+    private bool ReadLineRecord()
     {
         _mark = _pos;
         long line = LineAt(_pos);
@@ -231,11 +232,19 @@ internal sealed class RecordSplitter
             i = _end;
             if (i - _mark > MaxRecordBytes) break;
         }
+        // A last line whose braces never close is where the input broke off (GZipStream ends a truncated
+        // member silently), not a record that happens to be invalid: report it like the other layouts do.
+        if (_eof && i >= _end && !FindCompositeEnd(out _))
+        {
+            ReportTruncated($"record {number} is cut off", number, line);
+            return false;
+        }
         int end = i;
         while (end > _mark && (_buf[end - 1] == (byte)'\r' || _buf[end - 1] == (byte)' ' || _buf[end - 1] == (byte)'\t')) end--;
         _sink.OnRecord(_buf.AsMemory(_mark, end - _mark), new RecordPosition(number, _base + _mark, line));
         _pos = i;
         _mark = _pos;
+        return true;
     }
 
     /// <summary>

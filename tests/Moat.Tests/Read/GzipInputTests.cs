@@ -100,6 +100,25 @@ public sealed class GzipInputTests : IDisposable
     }
 
     [Fact]
+    public void Reports_truncated_gzip_of_json_lines_and_keeps_the_lines_before_the_break()
+    {
+        var records = Noisy(2000);
+        var gz = Gzip(string.Join("\n", records) + "\n");
+        var input = _dir.Input("cut.jsonl.gz", gz[..(gz.Length / 2)]);
+        var run = RunFile(input, 64);
+
+        // GZipStream ends a truncated member without an error: the cut-off last line is what shows it.
+        Assert.False(run.Complete);
+        var e = Assert.Single(run.Sink.Errors);
+        Assert.Matches("truncated|broke off", e.Reason);
+        int got = run.Sink.Records.Count;
+        Assert.InRange(got, 1, records.Length - 1);
+        Assert.Equal(got + 1, e.Record);
+        Assert.Equal(records.Take(got), run.Sink.Texts);
+        Assert.Equal(got, run.Sink.Evaluator.Events);
+    }
+
+    [Fact]
     public void Reports_a_gzip_header_followed_by_garbage()
     {
         // 0xFF starts a deflate block of the reserved type 3, which the decoder rejects.

@@ -252,6 +252,21 @@ public sealed class RecordSplitterErrorTests
         Assert.Empty(run.Sink.Records);
     }
 
+    [Theory]
+    [MemberData(nameof(BufferSizes), MemberType = typeof(Split))]
+    public void Reports_a_json_lines_file_cut_off_mid_line_as_truncated_and_keeps_the_whole_lines(int bufferSize)
+    {
+        var input = Event(1) + "\n" + Event(2) + "\n" + Event(3)[..30];
+        var run = Run(input, bufferSize);
+        Assert.False(run.Complete);
+        var e = Assert.Single(run.Sink.Errors);
+        Assert.Equal("record 3 is cut off: unexpected end of input (truncated file?); the 2 records before it were scanned", e.Reason);
+        Assert.Equal((3L, 3L), (e.Record!.Value, e.Line!.Value));
+        Assert.Equal(input.Length - 30, e.ByteOffset);
+        Assert.Equal([Event(1), Event(2)], run.Sink.Texts);
+        Assert.Equal(2, run.Sink.Evaluator.Events);
+    }
+
     [Fact]
     public void Reads_a_last_json_line_without_line_break_that_is_invalid_but_closed_as_an_invalid_record()
     {
