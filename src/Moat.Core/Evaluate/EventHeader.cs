@@ -19,12 +19,16 @@ internal ref struct EventHeader
     public bool HasMessage;
     public bool HasLogEvents;
 
-    /// <summary>Returns null on success, else why the record is unusable (with the byte offset inside it).</summary>
-    public static string? Read(ReadOnlySpan<byte> json, out EventHeader header, out long errorOffset)
+    /// <summary>
+    /// Returns null on success, else why the record is unusable, with the byte offset inside the record and
+    /// the number of line breaks before that byte (records may be pretty-printed over many lines).
+    /// </summary>
+    public static string? Read(ReadOnlySpan<byte> json, out EventHeader header, out long errorOffset, out long errorLine)
     {
         header = default;
         header.DetailStart = -1;
         errorOffset = 0;
+        errorLine = 0;
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
         try
         {
@@ -72,9 +76,31 @@ internal ref struct EventHeader
         }
         catch (JsonException e)
         {
-            errorOffset = e.BytePositionInLine ?? reader.BytesConsumed;
+            // BytePositionInLine counts from the last line break, not from the start of the record.
+            if (e.LineNumber is { } line && e.BytePositionInLine is { } column)
+            {
+                errorLine = line;
+                errorOffset = StartOfLine(json, line) + column;
+            }
+            else
+            {
+                errorOffset = reader.BytesConsumed;
+            }
             return "invalid JSON: " + TrimJsonMessage(e.Message);
         }
+    }
+
+    /// <summary>Offset of the first byte after the <paramref name="line"/>-th '\n' (line 0 starts at 0).</summary>
+    private static long StartOfLine(ReadOnlySpan<byte> json, long line)
+    {
+        int start = 0;
+        for (long n = 0; n < line; n++)
+        {
+            int k = json[start..].IndexOf((byte)'\n');
+            if (k < 0) break;
+            start += k + 1;
+        }
+        return start;
     }
 
     private static string TrimJsonMessage(string m)

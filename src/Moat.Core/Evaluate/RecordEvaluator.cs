@@ -27,10 +27,10 @@ internal sealed class RecordEvaluator(RuleIndex index, string source) : IRecordS
     public void OnRecord(ReadOnlyMemory<byte> record, RecordPosition position)
     {
         Records++;
-        var err = EventHeader.Read(record.Span, out var header, out long offset);
+        var err = EventHeader.Read(record.Span, out var header, out long offset, out long lines);
         if (err is not null)
         {
-            Errors.Add(new ReadError(source, err, position.Index, position.ByteOffset + offset, position.Line));
+            Errors.Add(new ReadError(source, err, position.Index, position.ByteOffset + offset, position.Line + lines));
             return;
         }
         if (header.EventName.IsEmpty && (header.HasLogEvents || header.HasMessage))
@@ -65,7 +65,7 @@ internal sealed class RecordEvaluator(RuleIndex index, string source) : IRecordS
         {
             if (m.ValueKind != JsonValueKind.String) { NonEvents++; FirstNonEvent ??= position; continue; }
             var bytes = Encoding.UTF8.GetBytes(m.GetString()!);
-            var err = EventHeader.Read(bytes, out var header, out _);
+            var err = EventHeader.Read(bytes, out var header, out _, out _);
             if (err is not null || header.EventName.IsEmpty)
             {
                 // A log group also holds lines that are not CloudTrail events; they are counted, not errors.
@@ -84,7 +84,7 @@ internal sealed class RecordEvaluator(RuleIndex index, string source) : IRecordS
         if (header.EventName.IsEmpty && header.HasDetailType && header.DetailStart >= 0)
         {
             ev = record.Slice(header.DetailStart, header.DetailLength);
-            EventHeader.Read(ev.Span, out header, out _);
+            EventHeader.Read(ev.Span, out header, out _, out _);
         }
         if (header.EventName.IsEmpty)
         {

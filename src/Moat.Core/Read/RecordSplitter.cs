@@ -76,9 +76,10 @@ internal sealed class RecordSplitter
     private bool RunCore()
     {
         // A UTF-8 byte order mark is legal at the start of a JSON text written by Windows tools.
-        int p = 0;
-        if (Ensure(ref p) && _end >= 3 && _buf[0] == 0xEF && _buf[1] == 0xBB && _buf[2] == 0xBF) { _pos = 3; _counted = 3; }
-        while (true)
+        // Ensure the third byte, not just the first: a pipe may hand over the input a byte or two at a time.
+        int p = 2;
+        if (Ensure(ref p) && _buf[0] == 0xEF && _buf[1] == 0xBB && _buf[2] == 0xBF) { _pos = 3; _counted = 3; }
+        for (bool first = true; ; first = false)
         {
             if (!SkipWhitespace()) return Finish(true);
             byte c = _buf[_pos];
@@ -96,7 +97,7 @@ internal sealed class RecordSplitter
                 }
                 else if (_jsonLines)
                 {
-                    ReadLineRecord();
+                    if (!ReadLineRecord()) return Finish(false);
                 }
                 else if (!ReadTopLevelObject())
                 {
@@ -108,10 +109,10 @@ internal sealed class RecordSplitter
                 // "2024-01-17T00:00:01.000Z {...}": a CloudWatch Logs export to S3. The object follows.
                 _jsonLines = true;
             }
-            else if (_records == 0 && _base + _pos <= 3)
+            else if (first)
             {
-                // Not JSON from the very first byte: one message for the file, not one per line.
-                _sink.OnError(new ReadError(_source, $"not JSON (starts with {Describe(c)}): not a CloudTrail log", ByteOffset: _base + _pos, Line: 1));
+                // Not JSON from the very first byte (after any BOM and blank lines): one message for the file, not one per line.
+                _sink.OnError(new ReadError(_source, $"not JSON (starts with {Describe(c)}): not a CloudTrail log", ByteOffset: _base + _pos, Line: LineAt(_pos)));
                 return false;
             }
             else
@@ -221,7 +222,8 @@ internal sealed class RecordSplitter
         return true;
     }
 
-    private void ReadLineRecord()
+    /// <summary>One line of JSON Lines as a record. Returns false when the last line is an object cut off by the end of input.</summary>
+    private bool ReadLineRecord()
     {
         _mark = _pos;
         long line = LineAt(_pos);
@@ -235,11 +237,19 @@ internal sealed class RecordSplitter
             i = _end;
             if (i - _mark > MaxRecordBytes) break;
         }
+        // A last line whose braces never close is where the input broke off (GZipStream ends a truncated
+        // member silently), not a record that happens to be invalid: report it like the other layouts do.
+        if (_eof && i >= _end && !FindCompositeEnd(out _))
+        {
+            ReportTruncated($"record {number} is cut off", number, line);
+            return false;
+        }
         int end = i;
         while (end > _mark && (_buf[end - 1] == (byte)'\r' || _buf[end - 1] == (byte)' ' || _buf[end - 1] == (byte)'\t')) end--;
         _sink.OnRecord(_buf.AsMemory(_mark, end - _mark), new RecordPosition(number, _base + _mark, line));
         _pos = i;
         _mark = _pos;
+        return true;
     }
 
     /// <summary>
