@@ -11,8 +11,12 @@ public sealed record InputFile(string DisplayName, string? Path, long Length)
     /// Opens the input and undoes gzip when the content starts with the gzip magic bytes, whatever the
     /// file is called: CloudTrail exports are renamed freely, and stdin has no name at all.
     /// </summary>
-    internal Stream OpenDecoded()
+    internal Stream OpenDecoded() => OpenDecoded(out _);
+
+    /// <summary>As <see cref="OpenDecoded()"/>; for gzip input also returns the watcher of the compressed bytes.</summary>
+    internal Stream OpenDecoded(out GzipTail? tail)
     {
+        tail = null;
         Stream raw = Path is null
             ? Console.OpenStandardInput()
             : new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
@@ -26,7 +30,10 @@ public sealed record InputFile(string DisplayName, string? Path, long Length)
         }
         Stream whole = new PrefixedStream(head.AsMemory(0, got), raw);
         if (got == 2 && head[0] == 0x1f && head[1] == 0x8b)
-            return new GZipStream(whole, CompressionMode.Decompress, leaveOpen: false);
+        {
+            tail = new GzipTail(whole);
+            return new GZipStream(tail, CompressionMode.Decompress, leaveOpen: false);
+        }
         return whole;
     }
 }
@@ -63,6 +70,86 @@ internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) :
     protected override void Dispose(bool disposing)
     {
         if (disposing) rest.Dispose();
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// Watches the compressed bytes of a gzip input on their way to <see cref="GZipStream"/>, which ends silently
+/// when a file is cut off (a truncated S3 download, a partial copy). A gzip member ends with the size of its
+/// data modulo 2^32; comparing it with what was decoded tells a complete file from a cut one.
+/// </summary>
+internal sealed class GzipTail(Stream inner) : Stream
+{
+    private readonly byte[] _last = new byte[8];
+    private long _total;
+    private int _headers; // gzip member headers (1f 8b 08) seen after the first byte
+    private int _carry;   // how many of 1f 8b ended the previous read
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int n = inner.Read(buffer);
+        var data = buffer[..n];
+        Watch(data);
+        return n;
+    }
+
+    private void Watch(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty) return;
+        // Several members in one file (rare: `cat a.gz b.gz`) carry several trailers; count their headers so
+        // the size check is only made when there is exactly one.
+        // A header split across reads starts 1 or 2 bytes before this chunk; the file's own first header is not counted.
+        if (_carry == 1 && data.Length >= 2 && data[0] == 0x8b && data[1] == 0x08 && _total - 1 > 0) _headers++;
+        if (_carry == 2 && data[0] == 0x08 && _total - 2 > 0) _headers++;
+        var rest = data;
+        int at = 0;
+        while (true)
+        {
+            int i = rest.IndexOf((ReadOnlySpan<byte>)[0x1f, 0x8b, 0x08]);
+            if (i < 0) break;
+            if (_total + at + i > 0) _headers++;
+            at += i + 3;
+            rest = rest[(i + 3)..];
+        }
+        _carry = data.EndsWith((ReadOnlySpan<byte>)[0x1f, 0x8b]) ? 2 : data[^1] == 0x1f ? 1 : 0;
+        // Keep the last 8 bytes seen.
+        if (data.Length >= 8) data[^8..].CopyTo(_last);
+        else
+        {
+            Array.Copy(_last, data.Length, _last, 0, 8 - data.Length);
+            data.CopyTo(_last.AsSpan(8 - data.Length));
+        }
+        _total += data.Length;
+    }
+
+    /// <summary>
+    /// Null when the decoded size matches the trailer of a single-member file (or the check cannot be made);
+    /// otherwise why the input looks cut off.
+    /// </summary>
+    public string? Problem(long decodedBytes)
+    {
+        if (_headers > 0 || _total < 18) return null;
+        uint isize = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_last.AsSpan(4));
+        if (isize == (uint)decodedBytes) return null;
+        return $"gzip data ends early: the file is truncated (decoded {decodedBytes} bytes; the gzip trailer is missing or damaged)";
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) inner.Dispose();
         base.Dispose(disposing);
     }
 }

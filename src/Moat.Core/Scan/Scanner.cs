@@ -89,8 +89,15 @@ public sealed class Scanner(RuleIndex index, int parallelism)
         bool complete;
         try
         {
-            using var stream = input.OpenDecoded();
-            complete = new RecordSplitter(stream, input.DisplayName, eval).Run();
+            using var stream = input.OpenDecoded(out var gzip);
+            var splitter = new RecordSplitter(stream, input.DisplayName, eval);
+            complete = splitter.Run();
+            if (complete && gzip?.Problem(splitter.BytesRead) is { } problem)
+            {
+                // Every record up to the cut was complete and scanned, but the file is not whole.
+                eval.OnError(new ReadError(input.DisplayName, $"{problem}; the {splitter.Records} records before the cut were scanned", ByteOffset: splitter.BytesRead));
+                complete = false;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {

@@ -144,4 +144,36 @@ public sealed class ScannerScanOneTests : IDisposable
         Assert.Equal((51L, 50L, 1L, true), (plain.Records, plain.Events, plain.NonEvents, plain.Complete));
         Assert.Equal((plain.Records, plain.Events, plain.NonEvents, plain.Complete), (zipped.Records, zipped.Events, zipped.NonEvents, zipped.Complete));
     }
+
+    [Fact]
+    public void Reports_a_gzip_file_cut_in_its_trailer_although_every_record_arrived()
+    {
+        var gz = Gzip("{\"Records\":[" + string.Join(",", Enumerable.Range(1, 50).Select(Event)) + "]}");
+        var r = NoRules().ScanOne(_dir.Input("trailer.json.gz", gz[..^4]));
+        Assert.False(r.Complete);
+        Assert.Equal(50, r.Events);
+        Assert.Contains("gzip data ends early", Assert.Single(r.Errors).Reason);
+    }
+
+    [Fact]
+    public void Reports_json_lines_gzip_cut_exactly_between_lines()
+    {
+        var text = string.Join("\n", Enumerable.Range(1, 300).Select(Event)) + "\n";
+        var gz = Gzip(text);
+        // Cut the compressed stream well inside: GZipStream ends silently; the size check must still see it.
+        var r = NoRules().ScanOne(_dir.Input("cut.jsonl.gz", gz[..^9]));
+        Assert.False(r.Complete);
+        Assert.Contains(r.Errors, e => e.Reason.Contains("truncated", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_whole_multi_member_gzip_is_complete()
+    {
+        var a = Gzip(Event(1) + "\n");
+        var b = Gzip(Event(2) + "\n");
+        var r = NoRules().ScanOne(_dir.Input("two.jsonl.gz", [.. a, .. b]));
+        Assert.True(r.Complete);
+        Assert.Empty(r.Errors);
+        Assert.Equal(2, r.Events);
+    }
 }
