@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
-using Moat.Compile;
+using Moat.Catalog;
 using Moat.Emit;
 using Moat.Evaluate;
 using Moat.Read;
@@ -24,8 +24,10 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         Usage:
           moat scan PATH... [options]     evaluate rules over CloudTrail files, folders or - (stdin)
           moat rules lint [DIR...]        check rule files; built-in rules when no DIR
-          moat rules list [--rules DIR]   list loaded rules
-          moat rules show ID              show one rule: metadata, compiled condition, tests
+          moat rules list [filters]       the rule catalog (--tag, --service, --tactic, --severity, --format jsonl)
+          moat rules show ID              one rule as an analyst reads it: goal, strategy, indicators, triage, tests
+          moat rules docs --out DIR       a static HTML + Markdown site of the rules, with an ATT&CK coverage matrix
+          moat rules navigator            an ATT&CK Navigator layer (JSON) of the rules' coverage
           moat test [DIR...]              run rules' embedded tests; built-in rules when no DIR
           moat --version
 
@@ -69,7 +71,10 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         Usage:
           moat rules lint [DIR...]          diagnostics (file:line:column code message); exit 2 on errors
           moat rules list [--rules DIR] [--only-rules DIR] [--format table|jsonl]
+                          [--tag TAG] [--service rds|ec2|...] [--tactic TA0005|defense-evasion] [--severity high]
           moat rules show ID [--rules DIR]
+          moat rules docs --out DIR [--rules DIR]     static site: index, one page per rule, attack.html
+          moat rules navigator [--out FILE] [--rules DIR]   ATT&CK Navigator layer
         Without DIR, lint checks the built-in rules.
         """;
 
@@ -266,23 +271,42 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             }
             case "list":
             {
-                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string> { "--rules", "--only-rules", "--format" }, Short);
+                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" },
+                    new HashSet<string> { "--rules", "--only-rules", "--format", "--tag", "--service", "--tactic", "--severity" }, Short);
                 var load = LoadRules(p);
                 bool errors = ReportDiagnostics(load.Diagnostics, quiet: true);
                 var format = p.Value("--format") ?? "table";
-                foreach (var r in load.Rules.OrderBy(r => r.Id, StringComparer.Ordinal))
+                if (format is not ("table" or "jsonl")) throw new UsageException($"unknown format '{format}' (table, jsonl)", Array.IndexOf(args, format));
+                Severity? sev = null;
+                if (p.Value("--severity") is { } sv)
                 {
-                    var d = r.Document;
+                    if (!SeverityNames.TryParse(sv, out var parsed)) throw new UsageException($"unknown severity '{sv}'", Array.IndexOf(args, sv));
+                    sev = parsed;
+                }
+                var catalog = RuleCatalog.Build(load.Rules);
+                var entries = catalog.Filter(p.Value("--tag"), p.Value("--service"), p.Value("--tactic"), sev).ToList();
+                foreach (var e in entries)
+                {
+                    var d = e.Doc;
                     if (format == "jsonl")
                         _out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
                         {
-                            id = d.Id, title = d.Title, severity = d.Severity.Name(), eventNames = r.EventNames,
-                            mitre = d.Mitre.Select(m => new { tactic = m.Tactic, technique = m.Technique }), tags = d.Tags, tests = d.Tests.Count,
-                            file = d.Span.File,
+                            id = d.Id,
+                            title = d.Title,
+                            severity = d.Severity.Name(),
+                            source = e.Source,
+                            services = e.Services,
+                            eventNames = e.EventNames,
+                            tactics = d.Mitre.Where(m => m.Tactic is not null).Select(m => m.Tactic).Distinct(),
+                            techniques = d.Mitre.Where(m => m.Technique is not null).Select(m => m.Technique).Distinct(),
+                            tags = d.Tags,
+                            outcome = d.Outcome,
+                            tests = new { matching = e.MatchingTests, nonMatching = e.NonMatchingTests },
                         }));
                     else
-                        _out.WriteLine($"{d.Severity.Name(),-9} {d.Id,-50} {d.Title}");
+                        _out.WriteLine($"{d.Severity.Name(),-9} {d.Id,-48} {string.Join(",", d.Mitre.Where(m => m.Tactic is not null).Select(m => m.Tactic).Distinct()),-15} {string.Join(",", e.EventNames)}");
                 }
+                if (format == "table") stderr.WriteLine($"{entries.Count} of {catalog.Entries.Count} rule(s)");
                 return errors ? ExitCodes.UsageOrRules : ExitCodes.Ok;
             }
             case "show":
@@ -290,31 +314,35 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
                 var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string> { "--rules", "--only-rules" }, Short);
                 if (p.Positionals.Count != 1) throw new UsageException("rules show takes one rule id");
                 var load = LoadRules(p);
-                var rule = load.Rules.FirstOrDefault(r => r.Id == p.Positionals[0]);
-                if (rule is null) throw new UsageException($"no rule with id '{p.Positionals[0]}'", 2);
-                WriteRule(rule);
+                var catalog = RuleCatalog.Build(load.Rules);
+                var entry = catalog.Entries.FirstOrDefault(r => r.Id == p.Positionals[0]);
+                if (entry is null) throw new UsageException($"no rule with id '{p.Positionals[0]}'", Array.IndexOf(args, p.Positionals[0]));
+                _out.Write(CatalogText.Show(entry));
                 return ExitCodes.Ok;
             }
+            case "docs":
+            {
+                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string> { "--rules", "--only-rules", "--out" }, Short);
+                var outDir = p.Value("--out") ?? throw new UsageException("rules docs needs --out DIR");
+                var load = LoadRules(p);
+                bool errors = ReportDiagnostics(load.Diagnostics, quiet: true);
+                var written = CatalogSite.Write(RuleCatalog.Build(load.Rules), outDir);
+                stderr.WriteLine($"[+] wrote {written.Count} files for {load.Rules.Count} rules to {outDir} (open {Path.Combine(outDir, "index.html")})");
+                return errors ? ExitCodes.UsageOrRules : ExitCodes.Ok;
+            }
+            case "navigator":
+            {
+                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string> { "--rules", "--only-rules", "--out" }, Short);
+                var load = LoadRules(p);
+                bool errors = ReportDiagnostics(load.Diagnostics, quiet: true);
+                var layer = CatalogSite.NavigatorLayer(RuleCatalog.Build(load.Rules));
+                if (p.Value("--out") is { } file) File.WriteAllText(file, layer);
+                else _out.WriteLine(layer);
+                return errors ? ExitCodes.UsageOrRules : ExitCodes.Ok;
+            }
             default:
-                throw new UsageException($"unknown rules command '{args[1]}' (lint, list, show)", 1);
+                throw new UsageException($"unknown rules command '{args[1]}' (lint, list, show, docs, navigator)", 1);
         }
     }
 
-    private void WriteRule(CompiledRule rule)
-    {
-        var d = rule.Document;
-        _out.WriteLine($"{d.Id}  [{d.Severity.Name()}]");
-        _out.WriteLine(d.Title);
-        _out.WriteLine();
-        _out.WriteLine(d.Description.Trim());
-        _out.WriteLine();
-        foreach (var (sev, _, reason) in rule.SeverityWhen) _out.WriteLine($"severity {sev.Name()} when: {reason}");
-        _out.WriteLine("MITRE ATT&CK: " + string.Join(", ", d.Mitre.Select(m => string.Join("/", new[] { m.Tactic, m.Technique }.Where(x => x is not null)))));
-        if (d.Tags.Count > 0) _out.WriteLine("tags: " + string.Join(", ", d.Tags));
-        _out.WriteLine("events: " + (rule.EventNames is null ? "(not indexed: every event)" : string.Join(", ", rule.EventNames)));
-        _out.WriteLine("condition: " + rule.DescribeCondition());
-        _out.WriteLine($"tests: {d.Tests.Count} ({d.Tests.Count(t => t.Match)} matching, {d.Tests.Count(t => !t.Match)} not)");
-        foreach (var r in d.References) _out.WriteLine("reference: " + r);
-        _out.WriteLine("file: " + d.Span.File);
-    }
 }

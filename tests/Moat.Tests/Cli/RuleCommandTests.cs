@@ -69,8 +69,8 @@ public sealed class RuleCommandTests
         Assert.Contains("AWS.EC2.SecurityGroupDatabasePortOpenToWorld", list.Stdout);
         var show = MoatProcess.Run("rules", "show", "AWS.RDS.SecurityGroupIngressAuthorized");
         Assert.Equal(0, show.ExitCode);
-        Assert.Contains("events: AuthorizeDBSecurityGroupIngress", show.Stdout);
-        Assert.Contains("severity critical when: the CIDR is open to the whole internet", show.Stdout);
+        Assert.Contains("rds.amazonaws.com: AuthorizeDBSecurityGroupIngress", show.Stdout);
+        Assert.Contains("critical when the CIDR is open to the whole internet", show.Stdout);
         Assert.Equal(2, MoatProcess.Run("rules", "show", "No.Such.Rule").ExitCode);
     }
 }
