@@ -11,6 +11,7 @@ internal sealed class FieldPath
 {
     public string Text { get; }
     public bool FromRoot { get; }
+    public bool AllLeaves { get; private init; }
     public string[] Segments { get; }
 
     private FieldPath(string text, bool fromRoot, string[] segments)
@@ -25,6 +26,8 @@ internal sealed class FieldPath
         var t = text.Trim();
         // "@" is the scope itself: an element of a list of plain values inside any_item.
         if (t == "@") return new FieldPath(text, false, []);
+        // "**" is every leaf value under the scope: what a Sigma keyword searches.
+        if (t == "**") return new FieldPath(text, false, []) { AllLeaves = true };
         bool root = false;
         if (t.StartsWith("$.", StringComparison.Ordinal)) { root = true; t = t[2..]; }
         if (t.Length == 0) return null;
@@ -41,6 +44,11 @@ internal sealed class FieldPath
 
     private bool Walk(JsonElement e, int i, List<JsonElement> into)
     {
+        if (AllLeaves)
+        {
+            Leaves(e, into, 0);
+            return true;
+        }
         if (i == Segments.Length)
         {
             if (e.ValueKind == JsonValueKind.Array)
@@ -60,6 +68,23 @@ internal sealed class FieldPath
                 break;
         }
         return present;
+    }
+
+    private static void Leaves(JsonElement e, List<JsonElement> into, int depth)
+    {
+        if (depth > 64) return;
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var p in e.EnumerateObject()) Leaves(p.Value, into, depth + 1);
+                break;
+            case JsonValueKind.Array:
+                foreach (var x in e.EnumerateArray()) Leaves(x, into, depth + 1);
+                break;
+            default:
+                into.Add(e);
+                break;
+        }
     }
 
     public override string ToString() => Text;

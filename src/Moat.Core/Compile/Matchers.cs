@@ -241,6 +241,29 @@ internal static class Values
         _ => null,
     };
 
+    /// <summary>
+    /// Runs a text test on a value; an object or array is looked into, leaf by leaf, so that
+    /// <c>requestParameters: { contains: "x" }</c> finds "x" anywhere inside (Sigma's rule for objects).
+    /// </summary>
+    public static bool AnyText(JsonElement v, Func<string, bool> test, int depth = 0)
+    {
+        switch (v.ValueKind)
+        {
+            case JsonValueKind.Object:
+                if (depth > 64) return false;
+                foreach (var p in v.EnumerateObject())
+                    if (AnyText(p.Value, test, depth + 1)) return true;
+                return false;
+            case JsonValueKind.Array:
+                if (depth > 64) return false;
+                foreach (var e in v.EnumerateArray())
+                    if (AnyText(e, test, depth + 1)) return true;
+                return false;
+            default:
+                return Text(v) is { } t && test(t);
+        }
+    }
+
     public static bool TryNumber(JsonElement v, out double d)
     {
         if (v.ValueKind == JsonValueKind.Number) return v.TryGetDouble(out d);
@@ -305,7 +328,7 @@ internal sealed class EqualsTest : ValueTest
 /// equals_field: the value equals (as text) a value of another field, e.g. the user an access key is created
 /// for against the caller: <c>requestParameters.userName: { equals_field: $.userIdentity.userName }</c>.
 /// </summary>
-internal sealed class FieldRefTest(FieldPath other, bool ignoreCase) : ValueTest
+internal sealed class FieldRefTest(FieldPath other, bool ignoreCase, StringOp? op = null) : ValueTest
 {
     public override bool Test(JsonElement v) => false;
 
@@ -313,14 +336,127 @@ internal sealed class FieldRefTest(FieldPath other, bool ignoreCase) : ValueTest
     {
         var text = Values.Text(v);
         if (text is null) return false;
+        var cmp = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         var others = new List<JsonElement>(1);
         other.Collect(scope, root, others);
         foreach (var o in others)
-            if (Values.Text(o) is { } t && string.Equals(t, text, ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal)) return true;
+        {
+            if (Values.Text(o) is not { } t) continue;
+            bool hit = op switch
+            {
+                null => string.Equals(t, text, cmp),
+                StringOp.Contains => text.Contains(t, cmp),
+                StringOp.StartsWith => text.StartsWith(t, cmp),
+                _ => text.EndsWith(t, cmp),
+            };
+            if (hit) return true;
+        }
         return false;
     }
 
-    public override string Describe() => "== field " + other.Text + (ignoreCase ? " (ignore case)" : "");
+    public override string Describe() =>
+        (op is null ? "==" : op.Value.ToString().ToLowerInvariant()) + " field " + other.Text + (ignoreCase ? " (ignore case)" : "");
+}
+
+/// <summary>
+/// wildcard: Sigma-style glob patterns, <c>*</c> any run of characters, <c>?</c> exactly one, <c>\*</c>
+/// <c>\?</c> <c>\\</c> escapes (a backslash before anything else is literal). Compiled once to an
+/// anchored non-backtracking regex.
+/// </summary>
+internal sealed class WildcardTest : ValueTest
+{
+    private readonly Regex[] _regexes;
+    private readonly string[] _patterns;
+
+    public WildcardTest(string[] patterns, bool ignoreCase)
+    {
+        _patterns = patterns;
+        var options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant | RegexOptions.Singleline | (ignoreCase ? RegexOptions.IgnoreCase : 0);
+        _regexes = patterns.Select(p => new Regex(ToRegex(p), options)).ToArray();
+        IgnoreCase = ignoreCase;
+    }
+
+    public bool IgnoreCase { get; }
+
+    public static string ToRegex(string glob)
+    {
+        var sb = new System.Text.StringBuilder("^");
+        for (int i = 0; i < glob.Length; i++)
+        {
+            char c = glob[i];
+            if (c == '\\' && i + 1 < glob.Length && glob[i + 1] is '*' or '?' or '\\')
+            {
+                sb.Append(Regex.Escape(glob[i + 1].ToString()));
+                i++;
+            }
+            else if (c == '*') sb.Append(".*");
+            else if (c == '?') sb.Append('.');
+            else sb.Append(Regex.Escape(c.ToString()));
+        }
+        return sb.Append('$').ToString();
+    }
+
+    /// <summary>Does the pattern use an unescaped * or ?</summary>
+    public static bool HasWildcards(string glob)
+    {
+        for (int i = 0; i < glob.Length; i++)
+        {
+            if (glob[i] == '\\' && i + 1 < glob.Length && glob[i + 1] is '*' or '?' or '\\') { i++; continue; }
+            if (glob[i] is '*' or '?') return true;
+        }
+        return false;
+    }
+
+    /// <summary>The literal text of a pattern without wildcards (escapes resolved).</summary>
+    public static string Unescape(string glob)
+    {
+        var sb = new System.Text.StringBuilder(glob.Length);
+        for (int i = 0; i < glob.Length; i++)
+        {
+            if (glob[i] == '\\' && i + 1 < glob.Length && glob[i + 1] is '*' or '?' or '\\') { sb.Append(glob[i + 1]); i++; }
+            else sb.Append(glob[i]);
+        }
+        return sb.ToString();
+    }
+
+    public override bool Test(JsonElement v) => Values.AnyText(v, text =>
+    {
+        foreach (var r in _regexes)
+            if (r.IsMatch(text)) return true;
+        return false;
+    });
+
+    public override string Describe() => "wildcard [" + string.Join(", ", _patterns) + "]" + (IgnoreCase ? " (ignore case)" : "");
+}
+
+/// <summary>
+/// time_part: reads the value as a timestamp and compares one part of it (minute, hour, day, week, month,
+/// year) with the inner tests, as numbers. Sigma's time modifiers.
+/// </summary>
+internal sealed class TimePartTest(string part, ValueTest[] inner) : ValueTest
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, JsonElement> Numbers = new();
+
+    public override bool Test(JsonElement v)
+    {
+        if (v.ValueKind != JsonValueKind.String || !DateTimeOffset.TryParse(v.GetString(), System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var t)) return false;
+        int n = part switch
+        {
+            "minute" => t.Minute,
+            "hour" => t.Hour,
+            "day" => t.Day,
+            "week" => System.Globalization.ISOWeek.GetWeekOfYear(t.UtcDateTime),
+            "month" => t.Month,
+            _ => t.Year,
+        };
+        var e = Numbers.GetOrAdd(n, k => JsonDocument.Parse(k.ToString(System.Globalization.CultureInfo.InvariantCulture)).RootElement.Clone());
+        foreach (var i in inner)
+            if (!i.Test(e)) return false;
+        return true;
+    }
+
+    public override string Describe() => $"{part} of time ({string.Join(", ", inner.Select(i => i.Describe()))})";
 }
 
 internal enum StringOp
@@ -334,10 +470,10 @@ internal sealed class StringTest(StringOp op, string[] needles, bool ignoreCase)
 {
     private readonly StringComparison _cmp = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
 
-    public override bool Test(JsonElement v)
+    public override bool Test(JsonElement v) => Values.AnyText(v, Hit);
+
+    private bool Hit(string text)
     {
-        var text = Values.Text(v);
-        if (text is null) return false;
         foreach (var n in needles)
         {
             bool hit = op switch
@@ -360,14 +496,12 @@ internal sealed class StringTest(StringOp op, string[] needles, bool ignoreCase)
 /// </summary>
 internal sealed class RegexTest(Regex[] regexes) : ValueTest
 {
-    public override bool Test(JsonElement v)
+    public override bool Test(JsonElement v) => Values.AnyText(v, text =>
     {
-        var text = Values.Text(v);
-        if (text is null) return false;
         foreach (var r in regexes)
             if (r.IsMatch(text)) return true;
         return false;
-    }
+    });
 
     public override string Describe() => "regex [" + string.Join(", ", regexes.Select(r => r.ToString())) + "]";
 }

@@ -258,12 +258,21 @@ public static class RuleCompiler
                         if (nets.Count > 0) tests.Add(new CidrTest([.. nets], [.. texts]));
                         break;
                     }
-                    case "equals_field":
+                    case "equals_field" or "contains_field" or "startswith_field" or "endswith_field":
                     {
-                        if (op.Value is YScalar fs && Path(fs.Value, fs.Span) is { } other) tests.Add(new FieldRefTest(other, ignoreCase));
-                        else if (op.Value is not YScalar) Error(DiagnosticCodes.WrongType, op.Value.Span, "equals_field takes one field path");
+                        StringOp? mode = op.Name switch { "contains_field" => StringOp.Contains, "startswith_field" => StringOp.StartsWith, "endswith_field" => StringOp.EndsWith, _ => null };
+                        if (op.Value is YScalar fs && Path(fs.Value, fs.Span) is { } other) tests.Add(new FieldRefTest(other, ignoreCase, mode));
+                        else if (op.Value is not YScalar) Error(DiagnosticCodes.WrongType, op.Value.Span, $"{op.Name} takes one field path");
                         break;
                     }
+                    case "wildcard":
+                    {
+                        var vals = Scalars(op.Value).Select(v => v.Value).ToArray();
+                        if (vals.Length > 0) tests.Add(new WildcardTest(vals, ignoreCase));
+                        break;
+                    }
+                    case "time_part":
+                        break; // handled below: it wraps the other value tests
                     case "exists":
                         if (Bool(op) is { } e) aggregates.Add(new ExistsTest(e));
                         break;
@@ -275,9 +284,18 @@ public static class RuleCompiler
                         break;
                     default:
                         Error(DiagnosticCodes.UnknownOperator, op.Span,
-                            $"unknown operator '{op.Name}' for field '{f.Path}' (equals, in, equals_field, contains, startswith, endswith, regex, gt, gte, lt, lte, cidr, exists, null, covers_all_addresses, ignore_case)");
+                            $"unknown operator '{op.Name}' for field '{f.Path}' (equals, in, wildcard, equals_field, contains_field, startswith_field, endswith_field, contains, startswith, endswith, regex, gt, gte, lt, lte, cidr, exists, null, covers_all_addresses, time_part, ignore_case)");
                         break;
                 }
+            }
+            if (f.Operators.FirstOrDefault(o => o.Name == "time_part") is { } tp)
+            {
+                if (tp.Value is YScalar { Value: "minute" or "hour" or "day" or "week" or "month" or "year" } part)
+                {
+                    if (tests.Count == 0) Error(DiagnosticCodes.EmptyList, tp.Span, "time_part needs a value test to apply to (equals, gt, ...)");
+                    else tests = [new TimePartTest(part.Value, [.. tests])];
+                }
+                else Error(DiagnosticCodes.WrongType, tp.Value.Span, "time_part is one of minute, hour, day, week, month, year");
             }
             if (paths.Count == 0) return null;
             if (tests.Count == 0 && aggregates.Count == 0)
