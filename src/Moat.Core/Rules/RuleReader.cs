@@ -35,14 +35,24 @@ public static partial class RuleReader
     public static IReadOnlyList<YValue>? ParseYaml(string text, string file, List<Diagnostic> diagnostics)
     {
         var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(new Parser(scanner));
         }
         catch (YamlException e)
         {
             var span = new SourceSpan(file, (int)e.Start.Line, (int)e.Start.Column);
             diagnostics.Add(new Diagnostic(DiagnosticCodes.YamlSyntax, DiagnosticLevel.Error, span, CleanYamlMessage(e)));
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way, with no position, on a '{' or '[' left open before the next
+            // key (`condition: { eventName: A` then `tests:`); its cursor is where the YAML stopped making sense.
+            var at = scanner.CurrentPosition;
+            diagnostics.Add(new Diagnostic(DiagnosticCodes.YamlSyntax, DiagnosticLevel.Error, new SourceSpan(file, (int)at.Line, (int)at.Column),
+                "the YAML cannot be read from here on (is a '{' or '[' above left open?)"));
             return null;
         }
         var docs = new List<YValue>();

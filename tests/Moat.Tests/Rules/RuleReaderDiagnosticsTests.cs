@@ -43,6 +43,31 @@ public sealed class RuleReaderDiagnosticsTests
     }
 
     [Fact]
+    public void Reports_an_unclosed_flow_mapping_before_the_next_key_instead_of_throwing()
+    {
+        // YamlDotNet throws InvalidOperationException (not YamlException) for this typo.
+        var load = Load("""
+            id: T.Rule
+            title: Test rule
+            severity: low
+            condition: { eventName: A
+            tests: []
+            """);
+        var d = Assert.Single(load.Diagnostics);
+        Assert.Equal(DiagnosticCodes.YamlSyntax, d.Code);
+        Assert.Equal(At(5, 1), d.Span);
+        Assert.Empty(load.Rules);
+    }
+
+    [Fact]
+    public void Reports_an_unclosed_flow_list_before_the_next_key_instead_of_throwing()
+    {
+        var load = RuleLoader.LoadTexts([("a.yaml", "id: T.A\ntitle: t\nseverity: low\ntags: [a, b\ncondition: { eventName: A }\n"), ("b.yaml", Valid)]);
+        Assert.Equal(new SourceSpan("a.yaml", 5, 1), Single(load, DiagnosticCodes.YamlSyntax).Span);
+        Assert.Equal("T.Rule", Assert.Single(load.Rules).Id);
+    }
+
+    [Fact]
     public void Reports_an_unterminated_quote_as_a_yaml_syntax_error()
     {
         var load = Load("id: T.Rule\ntitle: \"Test rule\nseverity: low\n");
