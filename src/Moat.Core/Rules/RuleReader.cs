@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Moat.Rules;
@@ -36,9 +37,10 @@ public static partial class RuleReader
     {
         var stream = new YamlStream();
         var scanner = new Scanner(new StringReader(text));
+        var parser = new AliasSpotter(new Parser(scanner));
         try
         {
-            stream.Load(new Parser(scanner));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
@@ -55,6 +57,14 @@ public static partial class RuleReader
                 "the YAML cannot be read from here on (is a '{' or '[' above left open?)"));
             return null;
         }
+        if (parser.FirstAlias is { } alias)
+        {
+            // YamlStream resolves *name to the anchored node itself, so converting would walk it once per use:
+            // a few lines of nested aliases ("billion laughs") would expand to billions of values.
+            diagnostics.Add(new Diagnostic(DiagnosticCodes.WrongType, DiagnosticLevel.Error, new SourceSpan(file, (int)alias.Line, (int)alias.Column),
+                "YAML aliases (*name) are not supported in rules"));
+            return null;
+        }
         var docs = new List<YValue>();
         foreach (var d in stream.Documents)
         {
@@ -63,6 +73,21 @@ public static partial class RuleReader
             docs.Add(v);
         }
         return docs;
+    }
+
+    /// <summary>Passes parser events through, noting where the first alias (*name) is used.</summary>
+    private sealed class AliasSpotter(IParser inner) : IParser
+    {
+        public Mark? FirstAlias { get; private set; }
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (!inner.MoveNext()) return false;
+            if (FirstAlias is null && inner.Current is AnchorAlias a) FirstAlias = a.Start;
+            return true;
+        }
     }
 
     private static string CleanYamlMessage(YamlException e)

@@ -92,6 +92,42 @@ public sealed class RuleReaderDiagnosticsTests
         Assert.Empty(load.Rules);
     }
 
+    [Fact]
+    public void Reports_a_yaml_alias_where_it_is_used()
+    {
+        var load = Load("""
+            id: T.Rule
+            title: Test rule
+            severity: low
+            tests: []
+            condition:
+              all:
+                - eventName: &name A
+                - eventSource: *name
+            """);
+        var d = Single(load, DiagnosticCodes.WrongType);
+        Assert.Equal(At(8, 20), d.Span);
+        Assert.Empty(load.Rules);
+    }
+
+    [Fact]
+    public void Rejects_nested_aliases_without_expanding_them()
+    {
+        // Ten levels of ten aliases each would be 10^10 values if the aliases were expanded.
+        var yaml = Header + "x0: &x0 [a, a, a, a, a, a, a, a, a, a]\n";
+        for (int i = 1; i <= 10; i++) yaml += $"x{i}: &x{i} [{string.Join(", ", Enumerable.Repeat($"*x{i - 1}", 10))}]\n";
+        var load = Load(yaml + "condition:\n  eventName: A\n");
+        Assert.Equal(At(6, 10), Single(load, DiagnosticCodes.WrongType).Span);
+        Assert.Empty(load.Rules);
+    }
+
+    [Fact]
+    public void An_anchor_that_is_never_used_is_harmless()
+    {
+        var rule = LoadRule(Valid.Replace("eventName: A", "eventName: &n A"));
+        Assert.Equal(["A"], rule.EventNames!);
+    }
+
     [Theory]
     [InlineData("id")]
     [InlineData("title")]
