@@ -85,6 +85,28 @@ public sealed class CidrOperatorTests
         Assert.False(rule.Matches("""{}"""));
     }
 
+    [Theory]
+    [InlineData("5432")]
+    [InlineData("167772161")]
+    [InlineData("10.1")]
+    [InlineData("012.0.0.1")]
+    [InlineData("0xa.0.0.1")]
+    [InlineData("10/8")]
+    public void Shorthand_and_numeric_texts_in_events_are_not_addresses(string value)
+    {
+        // Each of these is an address to inet_aton (5432 is 0.0.21.56, 012 is octal 10), but not to AWS.
+        var rule = Rule("v: { cidr: [0.0.0.0/8, 10.0.0.0/8] }");
+        Assert.False(rule.Matches("""{"v": """ + "\"" + value + "\"}"));
+    }
+
+    [Fact]
+    public void Zero_parts_and_the_all_zero_address_are_still_addresses()
+    {
+        var rule = Rule("v: { cidr: 0.0.0.0/8 }");
+        Assert.True(rule.Matches("""{"v": "0.0.0.0"}"""));
+        Assert.True(rule.Matches("""{"v": "0.10.0.0/16"}"""));
+    }
+
     [Fact]
     public void Any_address_of_an_array_can_match()
     {

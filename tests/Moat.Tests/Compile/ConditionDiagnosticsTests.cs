@@ -58,6 +58,14 @@ public sealed class ConditionDiagnosticsTests
     [InlineData("300.1.1.1")]
     [InlineData("not-an-ip")]
     [InlineData("::/129")]
+    [InlineData("10/8")]
+    [InlineData("10.0/16")]
+    [InlineData("010.0.0.0/8")]
+    [InlineData("0x0a.0.0.0/8")]
+    [InlineData("167772160/8")]
+    [InlineData("10.0.0.0/+8")]
+    [InlineData("10.0.0.0/ 8")]
+    [InlineData("10.0.0.0/0008")]
     public void Reports_a_bad_cidr_at_its_value(string cidr)
     {
         var load = LoadCondition("sourceIPAddress: { cidr: [10.0.0.0/8, \"" + cidr + "\"] }");

@@ -63,6 +63,11 @@ public sealed class CoversAllAddressesTests
         Assert.False(Covers("0.0.0.0/1", "8000::/1"));
     }
 
+    [Theory]
+    [InlineData("0/0")]
+    [InlineData("0/1", "128/1")]
+    public void Shorthand_blocks_are_not_read_as_addresses(params string[] blocks) => Assert.False(Covers(blocks));
+
     [Fact]
     public void Private_and_single_host_blocks_are_not_everything()
     {
