@@ -25,6 +25,26 @@ public sealed class RuleTestRunnerTests
     }
 
     [Fact]
+    public void Plain_values_that_dotnet_reads_as_numbers_but_json_does_not_become_strings()
+    {
+        // double.TryParse accepts "1.e5"; written raw it made Utf8JsonWriter throw out of the test runner.
+        Assert.Equal("""{"a":"1.e5","b":"-2.E3","c":"1.","d":1.0e5}""", Json("{ a: 1.e5, b: -2.E3, c: 1., d: 1.0e5 }"));
+    }
+
+    [Fact]
+    public void A_test_event_with_a_dot_exponent_value_runs()
+    {
+        var results = RunTests("""
+            condition:
+              eventName: A
+              version: "1.e5"
+            tests:
+              - { name: odd number, match: true, event: { eventName: A, version: 1.e5 } }
+            """);
+        Assert.True(Assert.Single(results).Passed);
+    }
+
+    [Fact]
     public void Plain_true_false_and_null_are_json_literals()
     {
         Assert.Equal("""{"a":true,"b":false,"c":null,"d":null,"e":null,"f":"true","g":"null","h":"True","i":"yes"}""",
