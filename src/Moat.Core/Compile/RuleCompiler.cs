@@ -37,7 +37,8 @@ public static class RuleCompiler
             var idTemplate = doc.Resource.FirstOrDefault(r => r.Key == "id").Value?.Text;
             dedupText = new TemplateText(DefaultDedupKey + (idTemplate is null ? "" : ":" + idTemplate), doc.Span);
         }
-        var dedup = T(dedupText);
+        // A default key embeds the resource id template, whose errors are already reported where it is written.
+        var dedup = doc.Dedup.Key is null ? Template.Compile(dedupText, aliases, []) ?? Fail() : T(dedupText);
 
         var (names, sources) = IndexKeys(doc.Condition);
         if (names is null)

@@ -34,7 +34,7 @@ public static class SeverityNames
     }
 }
 
-/// <summary>A text with {{field.path}} placeholders, as written in the rule.</summary>
+/// <summary>A text with {{field.path}} placeholders, as written in the rule; <paramref name="Span"/> is where the text begins.</summary>
 public sealed record TemplateText(string Text, SourceSpan Span);
 
 public sealed record MitreRef(string? Tactic, string? Technique);

@@ -66,9 +66,10 @@ public static partial class RuleReader
             return null;
         }
         var docs = new List<YValue>();
+        var lines = text.Split('\n');
         foreach (var d in stream.Documents)
         {
-            var v = Convert(d.RootNode, file, 0, diagnostics);
+            var v = Convert(d.RootNode, file, lines, 0, diagnostics);
             if (v is null) return null;
             docs.Add(v);
         }
@@ -98,7 +99,7 @@ public static partial class RuleReader
         return m.StartsWith("(Line", StringComparison.Ordinal) && close > 0 ? m[(close + 3)..] : m;
     }
 
-    private static YValue? Convert(YamlNode node, string file, int depth, List<Diagnostic> diagnostics)
+    private static YValue? Convert(YamlNode node, string file, string[] lines, int depth, List<Diagnostic> diagnostics)
     {
         var span = new SourceSpan(file, (int)node.Start.Line, (int)node.Start.Column);
         if (depth > MaxDepth * 2)
@@ -109,13 +110,21 @@ public static partial class RuleReader
         switch (node)
         {
             case YamlScalarNode s:
-                return new YScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded, span);
+                return new YScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded, span)
+                {
+                    Content = s.Style switch
+                    {
+                        ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted => span with { Column = span.Column + 1 },
+                        ScalarStyle.Literal or ScalarStyle.Folded => BlockContent(span, lines),
+                        _ => span,
+                    },
+                };
             case YamlSequenceNode q:
             {
                 var items = new List<YValue>(q.Children.Count);
                 foreach (var c in q.Children)
                 {
-                    var v = Convert(c, file, depth + 1, diagnostics);
+                    var v = Convert(c, file, lines, depth + 1, diagnostics);
                     if (v is null) return null;
                     items.Add(v);
                 }
@@ -126,12 +135,12 @@ public static partial class RuleReader
                 var entries = new List<KeyValuePair<YScalar, YValue>>(m.Children.Count);
                 foreach (var kv in m.Children)
                 {
-                    if (Convert(kv.Key, file, depth + 1, diagnostics) is not YScalar key)
+                    if (Convert(kv.Key, file, lines, depth + 1, diagnostics) is not YScalar key)
                     {
                         diagnostics.Add(new Diagnostic(DiagnosticCodes.WrongType, DiagnosticLevel.Error, span, "mapping keys must be plain text"));
                         return null;
                     }
-                    var v = Convert(kv.Value, file, depth + 1, diagnostics);
+                    var v = Convert(kv.Value, file, lines, depth + 1, diagnostics);
                     if (v is null) return null;
                     entries.Add(new(key, v));
                 }
@@ -141,6 +150,21 @@ public static partial class RuleReader
                 diagnostics.Add(new Diagnostic(DiagnosticCodes.WrongType, DiagnosticLevel.Error, span, "YAML aliases are not supported in rules"));
                 return null;
         }
+    }
+
+    /// <summary>
+    /// A block scalar (| or >) starts at its indicator; its text starts on the next line, at the indentation of
+    /// its first non-blank line.
+    /// </summary>
+    private static SourceSpan BlockContent(SourceSpan indicator, string[] lines)
+    {
+        for (int i = indicator.Line; i < lines.Length; i++) // lines[i] is line i + 1
+        {
+            var l = lines[i].TrimEnd('\r');
+            if (l.Trim().Length == 0) continue;
+            return indicator with { Line = indicator.Line + 1, Column = l.Length - l.TrimStart(' ').Length + 1 };
+        }
+        return indicator with { Line = indicator.Line + 1, Column = 1 };
     }
 
     /// <summary>Reads one rule file. Returns the rule, or null when it has errors (all of them reported).</summary>
@@ -218,7 +242,7 @@ public static partial class RuleReader
             if (res is YMapping rm)
                 foreach (var e in rm.Entries)
                 {
-                    if (e.Value is YScalar sv) resource.Add(new(e.Key.Value, new TemplateText(sv.Value, sv.Span)));
+                    if (e.Value is YScalar sv) resource.Add(new(e.Key.Value, new TemplateText(sv.Value, sv.Content)));
                     else ctx.Error(DiagnosticCodes.WrongType, e.Value.Span, "resource values are texts (templates allowed)");
                 }
             else ctx.Error(DiagnosticCodes.WrongType, res.Span, "resource is a mapping of names to templates");
@@ -229,7 +253,7 @@ public static partial class RuleReader
         {
             if (dd is YMapping dm)
             {
-                TemplateText? key = dm["key"] is YScalar ks ? new TemplateText(ks.Value, ks.Span) : null;
+                TemplateText? key = dm["key"] is YScalar ks ? new TemplateText(ks.Value, ks.Content) : null;
                 var period = TimeSpan.FromMinutes(60);
                 if (dm["period"] is YScalar ps && !TryParseDuration(ps.Value, out period))
                     ctx.Error(DiagnosticCodes.BadDuration, ps.Span, $"'{ps.Value}' is not a duration like 30m, 1h or 1d");
@@ -270,8 +294,8 @@ public static partial class RuleReader
                 if (item is YMapping cm) changelog.Add(new ChangelogEntry(ctx.OptionalText(cm, "date") ?? "", ctx.OptionalText(cm, "change") ?? ""));
                 else ctx.Error(DiagnosticCodes.WrongType, item.Span, "changelog items are mappings with date and change");
 
-        var runbook = map["runbook"] is YScalar rb ? new TemplateText(rb.Value, rb.Span) : null;
-        var remediation = map["remediation"] is YScalar rem ? new TemplateText(rem.Value, rem.Span) : null;
+        var runbook = map["runbook"] is YScalar rb ? new TemplateText(rb.Value, rb.Content) : null;
+        var remediation = map["remediation"] is YScalar rem ? new TemplateText(rem.Value, rem.Content) : null;
         if (map["runbook"] is { } rbv && rbv is not YScalar) ctx.Error(DiagnosticCodes.WrongType, rbv.Span, "runbook is a text");
         if (map["remediation"] is { } remv && remv is not YScalar) ctx.Error(DiagnosticCodes.WrongType, remv.Span, "remediation is a text");
 

@@ -217,7 +217,24 @@ public sealed class TemplateTests
     public void Reports_an_unclosed_placeholder()
     {
         Assert.Equal(At(1, 6), TemplateError("echo {{requestParameters.groupId").Span);
-        TemplateError("ok\nx {{a | default:\"}}\"");
+        Assert.Equal(At(2, 3), TemplateError("ok\nx {{a | default:\"}}\"").Span);
+    }
+
+    [Theory]
+    [InlineData("remediation: |-\n  echo {{x\n", 6, 8)]
+    [InlineData("remediation: |\n  echo {{x\n", 6, 8)]
+    [InlineData("remediation: |\n    ok\n\n    echo {{x | nope}}\n", 8, 10)]
+    [InlineData("runbook: >-\n  see {{x | nope}}\n", 6, 7)]
+    [InlineData("runbook: \"see {{x | nope}}\"\n", 5, 15)]
+    [InlineData("runbook: 'see {{x | nope}}'\n", 5, 15)]
+    [InlineData("runbook: see {{x | nope}}\n", 5, 14)]
+    [InlineData("resource:\n  id: '{{a | nope}}'\n", 6, 8)]
+    [InlineData("dedup:\n  key: \"{{a}}:{{b\"\n", 6, 15)]
+    public void Reports_template_errors_at_their_line_and_column_in_the_file(string template, int line, int column)
+    {
+        var load = Load(Header + template + "condition:\n  eventName: A\n");
+        Assert.Equal(At(line, column), Single(load, DiagnosticCodes.BadTemplate).Span);
+        Assert.Empty(load.Rules);
     }
 
     [Theory]
