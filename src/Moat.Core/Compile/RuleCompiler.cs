@@ -131,7 +131,7 @@ public static class RuleCompiler
                         if (int.TryParse(v.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) && p is >= 0 and <= 65535) ports.Add(p);
                         else Error(DiagnosticCodes.BadNumber, v.Span, $"'{v.Value}' is not a port number (0-65535)");
                     }
-                    if (ports.Count == 0) Error(DiagnosticCodes.EmptyList, pr.Ports.Span, "covers_any lists no ports");
+                    // No ports left means each was already reported (empty list, wrong kind, or not a port number).
                     return proto is null || from is null || to is null || ports.Count == 0 ? null : new PortRangeNode(proto, from, to, [.. ports], pr.Span);
                 }
                 case FieldSyntax f:

@@ -1,4 +1,5 @@
 using Moat.Rules;
+using Moat.Tests.Rules;
 using static Moat.Tests.Rules.RuleFixture;
 
 namespace Moat.Tests.Compile;
@@ -88,13 +89,30 @@ public sealed class ConditionDiagnosticsTests
     }
 
     [Fact]
-    public void Reports_port_range_with_no_ports()
+    public void Reports_port_range_with_no_ports_once()
     {
         var load = LoadCondition("port_range: { protocol: p, from: f, to: t, covers_any: [] }");
-        var empty = load.Diagnostics.Where(d => d.Code == DiagnosticCodes.EmptyList).ToList();
-        Assert.NotEmpty(empty);
-        Assert.All(empty, d => Assert.Equal(At(6, 58), d.Span));
+        Assert.Equal(At(6, 58), Assert.Single(load.Diagnostics, d => d.Level == DiagnosticLevel.Error).Span);
+        Assert.Equal(DiagnosticCodes.EmptyList, Assert.Single(load.Diagnostics, d => d.Level == DiagnosticLevel.Error).Code);
         Assert.Empty(load.Rules);
+    }
+
+    [Theory]
+    [InlineData("covers_any: [70000]", DiagnosticCodes.BadNumber)]
+    [InlineData("covers_any: { a: 1 }", DiagnosticCodes.WrongType)]
+    [InlineData("covers_any: [[22]]", DiagnosticCodes.WrongType)]
+    public void Reports_port_range_without_a_usable_port_once(string ports, string code)
+    {
+        var load = LoadCondition("port_range: { protocol: p, from: f, to: t, " + ports + " }");
+        Assert.Equal(code, Assert.Single(load.Diagnostics, d => d.Level == DiagnosticLevel.Error).Code);
+        Assert.Empty(load.Rules);
+    }
+
+    [Fact]
+    public void A_single_port_may_be_written_without_a_list()
+    {
+        var rule = Rule("port_range: { protocol: p, from: f, to: t, covers_any: 22 }");
+        Assert.True(rule.Matches("""{"p": "tcp", "f": 22, "t": 22}"""));
     }
 
     [Fact]
