@@ -17,9 +17,12 @@ internal readonly record struct Cidr(bool V6, UInt128 First, UInt128 Last)
         var addrText = slash >= 0 ? text[..slash] : text;
         if (!IPAddress.TryParse(addrText, out var ip)) return false;
         bool v6 = ip.AddressFamily == AddressFamily.InterNetworkV6;
+        // IPAddress also takes inet_aton shorthand ("10" is 0.0.0.10, "010.0.0.1" is octal 8.0.0.1), so "10/8"
+        // would silently be 0.0.0.0/8 and a port like "5432" an address. Only dotted decimal is IPv4 here.
+        if (!v6 && !IsDottedDecimal(addrText)) return false;
         int bits = v6 ? 128 : 32;
         int prefix = bits;
-        if (slash >= 0 && (!int.TryParse(text[(slash + 1)..], out prefix) || prefix < 0 || prefix > bits)) return false;
+        if (slash >= 0 && (!IsNumber(text[(slash + 1)..]) || !int.TryParse(text[(slash + 1)..], out prefix) || prefix > bits)) return false;
         Span<byte> bytes = stackalloc byte[16];
         ip.TryWriteBytes(bytes, out int written);
         UInt128 value = 0;
@@ -30,6 +33,21 @@ internal readonly record struct Cidr(bool V6, UInt128 First, UInt128 Last)
         cidr = new Cidr(v6, first, first | hostMask);
         return true;
     }
+
+    /// <summary>Four decimal parts without leading zeros (the range check is IPAddress's).</summary>
+    private static bool IsDottedDecimal(ReadOnlySpan<char> text)
+    {
+        int parts = 0;
+        foreach (var range in text.Split('.'))
+        {
+            var part = text[range];
+            if (!IsNumber(part) || (part.Length > 1 && part[0] == '0')) return false;
+            parts++;
+        }
+        return parts == 4;
+    }
+
+    private static bool IsNumber(ReadOnlySpan<char> text) => text.Length is > 0 and <= 3 && !text.ContainsAnyExceptInRange('0', '9');
 
     public static UInt128 MaxOf(bool v6) => v6 ? UInt128.MaxValue : uint.MaxValue;
 

@@ -37,7 +37,8 @@ public static class RuleCompiler
             var idTemplate = doc.Resource.FirstOrDefault(r => r.Key == "id").Value?.Text;
             dedupText = new TemplateText(DefaultDedupKey + (idTemplate is null ? "" : ":" + idTemplate), doc.Span);
         }
-        var dedup = T(dedupText);
+        // A default key embeds the resource id template, whose errors are already reported where it is written.
+        var dedup = doc.Dedup.Key is null ? Template.Compile(dedupText, aliases, []) ?? Fail() : T(dedupText);
         var findingTitle = T(doc.FindingTitle);
 
         var (names, sources) = IndexKeys(doc.Condition);
@@ -134,7 +135,7 @@ public static class RuleCompiler
                         if (int.TryParse(v.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) && p is >= 0 and <= 65535) ports.Add(p);
                         else Error(DiagnosticCodes.BadNumber, v.Span, $"'{v.Value}' is not a port number (0-65535)");
                     }
-                    if (ports.Count == 0) Error(DiagnosticCodes.EmptyList, pr.Ports.Span, "covers_any lists no ports");
+                    // No ports left means each was already reported (empty list, wrong kind, or not a port number).
                     return proto is null || from is null || to is null || ports.Count == 0 ? null : new PortRangeNode(proto, from, to, [.. ports], pr.Span);
                 }
                 case FieldSyntax f:

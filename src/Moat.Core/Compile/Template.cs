@@ -50,7 +50,8 @@ internal sealed class Template
                 if (open < 0) { parts.Add(new Literal(raw[i..])); break; }
                 if (open > i) parts.Add(new Literal(raw[i..open]));
                 int close = FindClose(raw, open + 2);
-                var span = new SourceSpan(source.Span.File, source.Span.Line + li + (source.Span.Line > 0 && rawLines.Length > 1 ? 1 : 0), open + 1);
+                // Exact for one-line texts and | blocks; lines folded together (>, multi-line plain) point at their first line.
+                var span = source.Span.Line > 0 ? source.Span with { Line = source.Span.Line + li, Column = source.Span.Column + open } : source.Span;
                 if (close < 0)
                 {
                     diagnostics.Add(new Diagnostic(DiagnosticCodes.BadTemplate, DiagnosticLevel.Error, span, "'{{' is not closed by '}}'"));

@@ -34,7 +34,7 @@ public static class SeverityNames
     }
 }
 
-/// <summary>A text with {{field.path}} placeholders, as written in the rule.</summary>
+/// <summary>A text with {{field.path}} placeholders, as written in the rule; <paramref name="Span"/> is where the text begins.</summary>
 public sealed record TemplateText(string Text, SourceSpan Span);
 
 public sealed record MitreRef(string? Tactic, string? Technique);
@@ -83,8 +83,8 @@ public sealed record RuleDocument(
     /// <summary>How the rule detects (the catalog's "strategy").</summary>
     public string? Strategy { get; init; }
 
-    /// <summary><c>success</c> (only calls that took effect) or <c>attempts</c> (failed calls matter too).</summary>
-    public string Outcome { get; init; } = "success";
+    /// <summary><c>success</c> (only calls that took effect), <c>attempts</c> (failed calls matter too), or null when the rule does not say.</summary>
+    public string? Outcome { get; init; }
 
     /// <summary>A template for the finding's title (defaults to the rule title).</summary>
     public TemplateText? FindingTitle { get; init; }

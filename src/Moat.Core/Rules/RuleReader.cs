@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Moat.Rules;
@@ -35,9 +36,11 @@ public static partial class RuleReader
     public static IReadOnlyList<YValue>? ParseYaml(string text, string file, List<Diagnostic> diagnostics)
     {
         var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(text));
+        var parser = new AliasSpotter(new Parser(scanner));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
@@ -45,14 +48,47 @@ public static partial class RuleReader
             diagnostics.Add(new Diagnostic(DiagnosticCodes.YamlSyntax, DiagnosticLevel.Error, span, CleanYamlMessage(e)));
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way, with no position, on a '{' or '[' left open before the next
+            // key (`condition: { eventName: A` then `tests:`); its cursor is where the YAML stopped making sense.
+            var at = scanner.CurrentPosition;
+            diagnostics.Add(new Diagnostic(DiagnosticCodes.YamlSyntax, DiagnosticLevel.Error, new SourceSpan(file, (int)at.Line, (int)at.Column),
+                "the YAML cannot be read from here on (is a '{' or '[' above left open?)"));
+            return null;
+        }
+        if (parser.FirstAlias is { } alias)
+        {
+            // YamlStream resolves *name to the anchored node itself, so converting would walk it once per use:
+            // a few lines of nested aliases ("billion laughs") would expand to billions of values.
+            diagnostics.Add(new Diagnostic(DiagnosticCodes.WrongType, DiagnosticLevel.Error, new SourceSpan(file, (int)alias.Line, (int)alias.Column),
+                "YAML aliases (*name) are not supported in rules"));
+            return null;
+        }
         var docs = new List<YValue>();
+        var lines = text.Split('\n');
         foreach (var d in stream.Documents)
         {
-            var v = Convert(d.RootNode, file, 0, diagnostics);
+            var v = Convert(d.RootNode, file, lines, 0, diagnostics);
             if (v is null) return null;
             docs.Add(v);
         }
         return docs;
+    }
+
+    /// <summary>Passes parser events through, noting where the first alias (*name) is used.</summary>
+    private sealed class AliasSpotter(IParser inner) : IParser
+    {
+        public Mark? FirstAlias { get; private set; }
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (!inner.MoveNext()) return false;
+            if (FirstAlias is null && inner.Current is AnchorAlias a) FirstAlias = a.Start;
+            return true;
+        }
     }
 
     private static string CleanYamlMessage(YamlException e)
@@ -63,7 +99,7 @@ public static partial class RuleReader
         return m.StartsWith("(Line", StringComparison.Ordinal) && close > 0 ? m[(close + 3)..] : m;
     }
 
-    private static YValue? Convert(YamlNode node, string file, int depth, List<Diagnostic> diagnostics)
+    private static YValue? Convert(YamlNode node, string file, string[] lines, int depth, List<Diagnostic> diagnostics)
     {
         var span = new SourceSpan(file, (int)node.Start.Line, (int)node.Start.Column);
         if (depth > MaxDepth * 2)
@@ -74,13 +110,21 @@ public static partial class RuleReader
         switch (node)
         {
             case YamlScalarNode s:
-                return new YScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded, span);
+                return new YScalar(s.Value ?? "", s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded, span)
+                {
+                    Content = s.Style switch
+                    {
+                        ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted => span with { Column = span.Column + 1 },
+                        ScalarStyle.Literal or ScalarStyle.Folded => BlockContent(span, lines),
+                        _ => span,
+                    },
+                };
             case YamlSequenceNode q:
             {
                 var items = new List<YValue>(q.Children.Count);
                 foreach (var c in q.Children)
                 {
-                    var v = Convert(c, file, depth + 1, diagnostics);
+                    var v = Convert(c, file, lines, depth + 1, diagnostics);
                     if (v is null) return null;
                     items.Add(v);
                 }
@@ -91,12 +135,12 @@ public static partial class RuleReader
                 var entries = new List<KeyValuePair<YScalar, YValue>>(m.Children.Count);
                 foreach (var kv in m.Children)
                 {
-                    if (Convert(kv.Key, file, depth + 1, diagnostics) is not YScalar key)
+                    if (Convert(kv.Key, file, lines, depth + 1, diagnostics) is not YScalar key)
                     {
                         diagnostics.Add(new Diagnostic(DiagnosticCodes.WrongType, DiagnosticLevel.Error, span, "mapping keys must be plain text"));
                         return null;
                     }
-                    var v = Convert(kv.Value, file, depth + 1, diagnostics);
+                    var v = Convert(kv.Value, file, lines, depth + 1, diagnostics);
                     if (v is null) return null;
                     entries.Add(new(key, v));
                 }
@@ -106,6 +150,21 @@ public static partial class RuleReader
                 diagnostics.Add(new Diagnostic(DiagnosticCodes.WrongType, DiagnosticLevel.Error, span, "YAML aliases are not supported in rules"));
                 return null;
         }
+    }
+
+    /// <summary>
+    /// A block scalar (| or >) starts at its indicator; its text starts on the next line, at the indentation of
+    /// its first non-blank line.
+    /// </summary>
+    private static SourceSpan BlockContent(SourceSpan indicator, string[] lines)
+    {
+        for (int i = indicator.Line; i < lines.Length; i++) // lines[i] is line i + 1
+        {
+            var l = lines[i].TrimEnd('\r');
+            if (l.Trim().Length == 0) continue;
+            return indicator with { Line = indicator.Line + 1, Column = l.Length - l.TrimStart(' ').Length + 1 };
+        }
+        return indicator with { Line = indicator.Line + 1, Column = 1 };
     }
 
     /// <summary>Reads one rule file. Returns the rule, or null when it has errors (all of them reported).</summary>
@@ -183,7 +242,7 @@ public static partial class RuleReader
             if (res is YMapping rm)
                 foreach (var e in rm.Entries)
                 {
-                    if (e.Value is YScalar sv) resource.Add(new(e.Key.Value, new TemplateText(sv.Value, sv.Span)));
+                    if (e.Value is YScalar sv) resource.Add(new(e.Key.Value, new TemplateText(sv.Value, sv.Content)));
                     else ctx.Error(DiagnosticCodes.WrongType, e.Value.Span, "resource values are texts (templates allowed)");
                 }
             else ctx.Error(DiagnosticCodes.WrongType, res.Span, "resource is a mapping of names to templates");
@@ -194,7 +253,7 @@ public static partial class RuleReader
         {
             if (dd is YMapping dm)
             {
-                TemplateText? key = dm["key"] is YScalar ks ? new TemplateText(ks.Value, ks.Span) : null;
+                TemplateText? key = dm["key"] is YScalar ks ? new TemplateText(ks.Value, ks.Content) : null;
                 var period = TimeSpan.FromMinutes(60);
                 if (dm["period"] is YScalar ps && !TryParseDuration(ps.Value, out period))
                     ctx.Error(DiagnosticCodes.BadDuration, ps.Span, $"'{ps.Value}' is not a duration like 30m, 1h or 1d");
@@ -247,8 +306,8 @@ public static partial class RuleReader
                 if (item is YMapping cm) changelog.Add(new ChangelogEntry(ctx.OptionalText(cm, "date") ?? "", ctx.OptionalText(cm, "change") ?? ""));
                 else ctx.Error(DiagnosticCodes.WrongType, item.Span, "changelog items are mappings with date and change");
 
-        var runbook = map["runbook"] is YScalar rb ? new TemplateText(rb.Value, rb.Span) : null;
-        var remediation = map["remediation"] is YScalar rem ? new TemplateText(rem.Value, rem.Span) : null;
+        var runbook = map["runbook"] is YScalar rb ? new TemplateText(rb.Value, rb.Content) : null;
+        var remediation = map["remediation"] is YScalar rem ? new TemplateText(rem.Value, rem.Content) : null;
         if (map["runbook"] is { } rbv && rbv is not YScalar) ctx.Error(DiagnosticCodes.WrongType, rbv.Span, "runbook is a text");
         if (map["remediation"] is { } remv && remv is not YScalar) ctx.Error(DiagnosticCodes.WrongType, remv.Span, "remediation is a text");
 
@@ -257,11 +316,12 @@ public static partial class RuleReader
         var summary = ctx.TextList(map, "summary");
         var falsePositives = ctx.TextList(map, "falsepositives");
         var author = ctx.OptionalText(map, "author");
-        var outcome = ctx.OptionalText(map, "outcome") ?? "success";
-        if (outcome is not ("success" or "attempts"))
+        var outcome = ctx.OptionalText(map, "outcome");
+        if (outcome is not (null or "success" or "attempts"))
             ctx.Error(DiagnosticCodes.WrongType, map["outcome"]!.Span, $"outcome is 'success' (calls that took effect) or 'attempts' (failed calls matter too), not '{outcome}'");
         var findingTitle = map["finding_title"] is YScalar ft ? new TemplateText(ft.Value, ft.Span) : null;
         if (ctx.HasErrors || condition is null) return null;
+        // Only a rule that states it is about successful calls is held to it; a quick custom rule is not nagged.
         if (outcome == "success" && !ExcludesFailures(condition))
             ctx.Warn(DiagnosticCodes.OutcomeNotEnforced, condition.Span,
                 "outcome is success but the condition does not require 'errorCode: { null: true }' at its top level; failed calls would match (say 'outcome: attempts' if they should)");

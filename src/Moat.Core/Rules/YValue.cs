@@ -8,6 +8,9 @@ public abstract record YValue(SourceSpan Span);
 
 public sealed record YScalar(string Value, bool Quoted, SourceSpan Span) : YValue(Span)
 {
+    /// <summary>Where the text itself begins: after an opening quote, or on the first line of a | or > block.</summary>
+    public SourceSpan Content { get; init; } = Span;
+
     /// <summary>Plain <c>null</c>, <c>~</c> or an empty plain value.</summary>
     public bool IsNull => !Quoted && (Value is "" or "~" or "null" or "Null" or "NULL");
 }

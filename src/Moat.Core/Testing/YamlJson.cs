@@ -72,10 +72,11 @@ public static class YamlJson
     {
         if (s.Length == 0 || s.Length > 40) return false;
         if (!double.TryParse(s, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out _)) return false;
-        // JSON forbids leading zeros ("0123") and a bare leading '+' or '.'.
+        // JSON forbids leading zeros ("0123"), a bare leading '+' or '.', and a '.' without a digit after it ("5.", "1.e5").
         var t = s.StartsWith('-') ? s[1..] : s;
         if (t.Length == 0 || !char.IsAsciiDigit(t[0])) return false;
         if (t.Length > 1 && t[0] == '0' && char.IsAsciiDigit(t[1])) return false;
-        return !t.EndsWith('.');
+        int dot = t.IndexOf('.');
+        return dot < 0 || (dot + 1 < t.Length && char.IsAsciiDigit(t[dot + 1]));
     }
 }
