@@ -41,6 +41,9 @@ public sealed class CompiledRule
     internal bool HasAliases { get; }
     internal Template? FindingTitle { get; init; }
 
+    /// <summary>For a rule without eventName keys: texts one of which an event must contain to match (or null).</summary>
+    public string[]? Literals { get; init; }
+
     /// <summary>The field tests of the condition, for the catalog.</summary>
     public IReadOnlyList<Indicator> Indicators()
     {

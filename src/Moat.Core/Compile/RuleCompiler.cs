@@ -50,6 +50,7 @@ public static class RuleCompiler
         return new CompiledRule(doc, condition, [.. sevWhen], runbook, remediation, dedup, [.. resource], names, sources, aliases.Count > 0)
         {
             FindingTitle = findingTitle,
+            Literals = names is null ? RequiredLiterals(doc.Condition) : null,
         };
     }
 
@@ -68,28 +69,169 @@ public static class RuleCompiler
     }
 
     /// <summary>
-    /// The index keys: eventName/eventSource equality tests at the top of the condition (directly, or as
-    /// direct members of the top-level all). Anything deeper could be negated or optional, so it is not used.
+    /// The index keys: eventName/eventSource equality tests that every match must satisfy. Found at the top of
+    /// the condition, inside nested all (all of all is still all), and across any whose every branch pins
+    /// them (the union). Anything under a not, or in only some branches, could be absent, so it is not used.
+    /// Equality may be case-insensitive (Sigma): the index compares names without regard to case.
     /// </summary>
-    private static (string[]? Names, string[]? Sources) IndexKeys(ConditionSyntax root)
+    internal static (string[]? Names, string[]? Sources) IndexKeys(ConditionSyntax root)
     {
-        string[]? names = null, sources = null;
-        IEnumerable<ConditionSyntax> top = root is AllSyntax all ? all.Items : [root];
-        foreach (var s in top)
+        switch (root)
         {
-            if (s is not FieldSyntax f || f.Operators.Count != 1) continue;
-            var op = f.Operators[0];
-            if (op.Name is not ("equals" or "in")) continue;
-            string[]? values = op.Value switch
+            case FieldSyntax f:
             {
-                YScalar sc => [sc.Value],
-                YSequence seq when seq.Items.All(i => i is YScalar) => seq.Items.Select(i => ((YScalar)i).Value).ToArray(),
-                _ => null,
-            };
-            if (f.Path == "eventName") names = values;
-            else if (f.Path == "eventSource") sources = values;
+                var ops = f.Operators.Where(o => o.Name != "ignore_case").ToList();
+                if (ops.Count != 1 || ops[0].Name is not ("equals" or "in")) return (null, null);
+                string[]? values = ops[0].Value switch
+                {
+                    YScalar sc => [sc.Value],
+                    YSequence seq when seq.Items.All(i => i is YScalar) => seq.Items.Select(i => ((YScalar)i).Value).ToArray(),
+                    _ => null,
+                };
+                return f.Path switch
+                {
+                    "eventName" => (values, null),
+                    "eventSource" => (null, values),
+                    _ => (null, null),
+                };
+            }
+            case AllSyntax all:
+            {
+                string[]? names = null, sources = null;
+                foreach (var item in all.Items)
+                {
+                    var (n, s) = IndexKeys(item);
+                    if (n is not null && (names is null || n.Length < names.Length)) names = n;
+                    if (s is not null && (sources is null || s.Length < sources.Length)) sources = s;
+                }
+                return (names, sources);
+            }
+            case AnySyntax any:
+            {
+                var names = new List<string>();
+                var sources = new List<string>();
+                bool allNames = true, allSources = true;
+                foreach (var item in any.Items)
+                {
+                    var (n, s) = IndexKeys(item);
+                    if (n is null) allNames = false; else names.AddRange(n);
+                    if (s is null) allSources = false; else sources.AddRange(s);
+                }
+                return (allNames ? names.Distinct().ToArray() : null, allSources ? sources.Distinct().ToArray() : null);
+            }
+            default:
+                return (null, null);
         }
-        return (names, sources);
+    }
+
+    /// <summary>
+    /// Texts of which at least one must appear (ignoring case) in the raw JSON of any event the condition
+    /// matches, or null when no such set can be named. It lets a rule that does not pin eventName skip most
+    /// events without parsing them. Only printable ASCII without quotes or backslashes qualifies: such text
+    /// appears in JSON as written. Numbers do not (5432 may be written 5.432e3).
+    /// </summary>
+    internal static string[]? RequiredLiterals(ConditionSyntax c)
+    {
+        switch (c)
+        {
+            case FieldSyntax f:
+            {
+                string[]? best = null;
+                foreach (var op in f.Operators)
+                {
+                    var values = op.Value switch
+                    {
+                        YScalar sc => new List<string> { sc.Value },
+                        YSequence q when q.Items.All(i => i is YScalar) => q.Items.Select(i => ((YScalar)i).Value).ToList(),
+                        _ => null,
+                    };
+                    if (values is null) continue;
+                    List<string?>? lits = op.Name switch
+                    {
+                        "equals" or "in" or "contains" or "startswith" or "endswith" => values.All(v => !IsNumber(v)) ? values.Cast<string?>().ToList() : null,
+                        "wildcard" => values.Select(LongestGlobLiteral).ToList(),
+                        "regex" => values.Select(LongestRegexLiteral).ToList(),
+                        _ => null,
+                    };
+                    if (lits is null || lits.Any(l => l is null || l.Length == 0 || !Safe(l))) continue;
+                    var set = lits.Select(l => l!).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+                    if (best is null || MinLen(set) > MinLen(best)) best = set;
+                }
+                return best;
+            }
+            case AllSyntax all:
+            {
+                string[]? best = null;
+                foreach (var i in all.Items)
+                    if (RequiredLiterals(i) is { } l && (best is null || MinLen(l) > MinLen(best))) best = l;
+                return best;
+            }
+            case AnySyntax any:
+            {
+                var union = new List<string>();
+                foreach (var i in any.Items)
+                {
+                    if (RequiredLiterals(i) is not { } l) return null;
+                    union.AddRange(l);
+                }
+                return union.Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+            }
+            case ItemsSyntax { Quantifier: Quantifier.Any or Quantifier.All } items:
+                return RequiredLiterals(items.Where);
+            default:
+                return null;
+        }
+
+        static int MinLen(string[] s) => s.Length == 0 ? 0 : s.Min(x => x.Length);
+        static bool Safe(string s) => s.All(ch => ch is >= ' ' and <= '~' and not '"' and not '\\');
+        static bool IsNumber(string s) => double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
+    }
+
+    private static string? LongestGlobLiteral(string glob)
+    {
+        string best = "";
+        var cur = new System.Text.StringBuilder();
+        for (int i = 0; i < glob.Length; i++)
+        {
+            char ch = glob[i];
+            if (ch == '\\' && i + 1 < glob.Length && glob[i + 1] is '*' or '?' or '\\') { cur.Append(glob[++i]); continue; }
+            if (ch is '*' or '?') { if (cur.Length > best.Length) best = cur.ToString(); cur.Clear(); continue; }
+            cur.Append(ch);
+        }
+        if (cur.Length > best.Length) best = cur.ToString();
+        return best.Length >= 2 ? best : null;
+    }
+
+    /// <summary>The longest run of literal characters in a regex without alternation, or null.</summary>
+    private static string? LongestRegexLiteral(string pattern)
+    {
+        if (pattern.Contains('|')) return null;
+        if (pattern.StartsWith("(?", StringComparison.Ordinal))
+        {
+            int close = pattern.IndexOf(')');
+            if (close < 0) return null;
+            pattern = pattern[(close + 1)..];
+        }
+        string best = "";
+        var cur = new System.Text.StringBuilder();
+        for (int i = 0; i < pattern.Length; i++)
+        {
+            char ch = pattern[i];
+            if (ch == '\\' && i + 1 < pattern.Length && !char.IsLetterOrDigit(pattern[i + 1])) { cur.Append(pattern[++i]); continue; }
+            if (".^$*+?()[]{}\\".Contains(ch))
+            {
+                // A quantifier makes the previous character optional or repeated: drop it from the run.
+                if (ch is '*' or '?' or '{' && cur.Length > 0) cur.Length--;
+                if (cur.Length > best.Length) best = cur.ToString();
+                cur.Clear();
+                if (ch == '[') { int end = pattern.IndexOf(']', i + 1); if (end < 0) return null; i = end; }
+                if (ch == '{') { int end = pattern.IndexOf('}', i + 1); if (end < 0) return null; i = end; }
+                continue;
+            }
+            cur.Append(ch);
+        }
+        if (cur.Length > best.Length) best = cur.ToString();
+        return best.Length >= 3 ? best : null;
     }
 
     private sealed class Compiler(List<Diagnostic> diagnostics)

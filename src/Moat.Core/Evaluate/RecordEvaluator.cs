@@ -106,6 +106,7 @@ internal sealed class RecordEvaluator(RuleIndex index, string source) : IRecordS
         {
             index.Candidates(header.EventSource, header.EventName, _candidates);
         }
+        index.PrefilteredCandidates(ev.Span, _candidates);
         if (_candidates.Count == 0) return;
 
         using var doc = JsonDocument.Parse(ev);

@@ -48,6 +48,10 @@ public static class DiagnosticCodes
     public const string NoTests = "MOAT020";
     public const string UnreadableFile = "MOAT021";
     public const string OutcomeNotEnforced = "MOAT022";
+    public const string SigmaUnsupported = "MOAT030";
+    public const string SigmaPlaceholder = "MOAT031";
+    public const string SigmaCondition = "MOAT032";
+    public const string SigmaReference = "MOAT033";
 
     public static IReadOnlyList<(string Code, string Meaning)> All { get; } =
     [
@@ -73,5 +77,9 @@ public static class DiagnosticCodes
         (NoTests, "The rule has no embedded tests (warning)."),
         (UnreadableFile, "A rule file or folder could not be read."),
         (OutcomeNotEnforced, "outcome: success, but the condition does not exclude failed calls (warning)."),
+        (SigmaUnsupported, "Sigma syntax that the specification removed or forbids (v1 aggregations, timeframe, |all on one value, ...)."),
+        (SigmaPlaceholder, "A Sigma %placeholder% under |expand has no values (--sigma-placeholder NAME=VALUE)."),
+        (SigmaCondition, "A Sigma condition does not parse or names an unknown search identifier."),
+        (SigmaReference, "A Sigma correlation or filter names a rule that is not loaded."),
     ];
 }

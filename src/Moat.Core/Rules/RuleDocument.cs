@@ -86,6 +86,12 @@ public sealed record RuleDocument(
     /// <summary><c>success</c> (only calls that took effect), <c>attempts</c> (failed calls matter too), or null when the rule does not say.</summary>
     public string? Outcome { get; init; }
 
+    /// <summary><c>moat</c> or <c>sigma</c>: which language the rule was written in.</summary>
+    public string Kind { get; init; } = "moat";
+
+    /// <summary>A Sigma rule's <c>name</c>, by which correlations may refer to it.</summary>
+    public string? SigmaName { get; init; }
+
     /// <summary>A template for the finding's title (defaults to the rule title).</summary>
     public TemplateText? FindingTitle { get; init; }
 }

@@ -1,5 +1,5 @@
-using System.Reflection;
 using Moat.Compile;
+using Moat.Rules.Sigma;
 
 namespace Moat.Rules;
 
@@ -7,6 +7,12 @@ namespace Moat.Rules;
 public sealed record RuleLoadResult(IReadOnlyList<CompiledRule> Rules, IReadOnlyList<Diagnostic> Diagnostics)
 {
     public bool HasErrors => Diagnostics.Any(d => d.Level == DiagnosticLevel.Error);
+
+    /// <summary>Sigma correlation rules, their references checked against the loaded rules.</summary>
+    public IReadOnlyList<SigmaCorrelation> Correlations { get; init; } = [];
+
+    /// <summary>Things worth saying that are not problems (a Sigma rule for another log source, skipped).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }
 
 /// <summary>
@@ -66,24 +72,67 @@ public static class RuleLoader
     }
 
     /// <summary>Loads the built-in rules (unless <paramref name="includeBuiltin"/> is false) and the given folders.</summary>
-    public static RuleLoadResult Load(bool includeBuiltin, IEnumerable<string> folders)
+    public static RuleLoadResult Load(bool includeBuiltin, IEnumerable<string> folders, SigmaOptions? sigma = null)
     {
         var diagnostics = new List<Diagnostic>();
         var files = new List<(string, string)>();
         if (includeBuiltin) files.AddRange(BuiltinFiles());
         foreach (var f in folders) files.AddRange(FilesIn(f, diagnostics));
-        return LoadTexts(files, diagnostics);
+        return LoadTexts(files, diagnostics, sigma);
     }
 
-    public static RuleLoadResult LoadTexts(IEnumerable<(string Name, string Text)> files, List<Diagnostic>? diagnostics = null)
+    /// <summary>
+    /// Read every file (Moat rules, and Sigma rules, correlations and filters recognised by content), apply
+    /// Sigma filters to the rules they name, compile, and check correlation references.
+    /// </summary>
+    public static RuleLoadResult LoadTexts(IEnumerable<(string Name, string Text)> files, List<Diagnostic>? diagnostics = null, SigmaOptions? sigma = null)
     {
         diagnostics ??= [];
-        var rules = new List<CompiledRule>();
-        var ids = new Dictionary<string, SourceSpan>(StringComparer.Ordinal);
+        var docs = new List<RuleDocument>();
+        var correlations = new List<SigmaCorrelation>();
+        var filters = new List<SigmaFilter>();
+        var notes = new List<string>();
         foreach (var (name, text) in files)
         {
-            var doc = RuleReader.Read(text, name, diagnostics);
-            if (doc is null) continue;
+            var yaml = RuleReader.ParseYaml(text, name, diagnostics);
+            if (yaml is null) continue;
+            if (SigmaReader.LooksLikeSigma(yaml))
+            {
+                var s = SigmaReader.Read(yaml, name, sigma ?? SigmaOptions.Empty, diagnostics, notes);
+                docs.AddRange(s.Rules);
+                correlations.AddRange(s.Correlations);
+                filters.AddRange(s.Filters);
+                continue;
+            }
+            if (yaml.Count != 1)
+            {
+                diagnostics.Add(new Diagnostic(DiagnosticCodes.WrongType, DiagnosticLevel.Error, new SourceSpan(name, 1, 1),
+                    yaml.Count == 0 ? "the file is empty" : "a rule file holds exactly one rule (one YAML document)"));
+                continue;
+            }
+            if (RuleReader.ReadRule(yaml[0], name, diagnostics) is { } doc) docs.Add(doc);
+        }
+
+        foreach (var f in filters)
+        {
+            foreach (var target in f.Rules)
+            {
+                int hits = 0;
+                for (int i = 0; i < docs.Count; i++)
+                {
+                    if (docs[i].Id != target && docs[i].SigmaName != target) continue;
+                    docs[i] = docs[i] with { Condition = new AllSyntax([docs[i].Condition, f.Condition], f.Span) };
+                    hits++;
+                }
+                if (hits == 0)
+                    diagnostics.Add(new Diagnostic(DiagnosticCodes.SigmaReference, DiagnosticLevel.Warning, f.Span, $"filter '{f.Id}' names rule '{target}', which is not loaded"));
+            }
+        }
+
+        var rules = new List<CompiledRule>();
+        var ids = new Dictionary<string, SourceSpan>(StringComparer.Ordinal);
+        foreach (var doc in docs)
+        {
             if (ids.TryGetValue(doc.Id, out var first))
             {
                 diagnostics.Add(new Diagnostic(DiagnosticCodes.DuplicateId, DiagnosticLevel.Error, doc.Span,
@@ -95,6 +144,25 @@ public static class RuleLoader
             ids[doc.Id] = doc.Span;
             rules.Add(compiled);
         }
-        return new RuleLoadResult(rules, diagnostics);
+
+        var goodCorrelations = new List<SigmaCorrelation>();
+        foreach (var c in correlations)
+        {
+            bool ok = true;
+            foreach (var r in c.Rules)
+            {
+                bool known = rules.Any(x => x.Id == r || x.Document.SigmaName == r) || correlations.Any(o => o != c && (o.Id == r || o.Name == r));
+                if (known) continue;
+                diagnostics.Add(new Diagnostic(DiagnosticCodes.SigmaReference, DiagnosticLevel.Error, c.Span, $"correlation '{c.Id}' names rule '{r}', which is not loaded"));
+                ok = false;
+            }
+            if (ids.ContainsKey(c.Id))
+            {
+                diagnostics.Add(new Diagnostic(DiagnosticCodes.DuplicateId, DiagnosticLevel.Error, c.Span, $"id '{c.Id}' is already used by a rule"));
+                ok = false;
+            }
+            if (ok) goodCorrelations.Add(c);
+        }
+        return new RuleLoadResult(rules, diagnostics) { Correlations = goodCorrelations, Notes = notes };
     }
 }
