@@ -88,12 +88,15 @@ public static class RuleLoader
     public static RuleLoadResult LoadTexts(IEnumerable<(string Name, string Text)> files, List<Diagnostic>? diagnostics = null, SigmaOptions? sigma = null)
     {
         diagnostics ??= [];
+        int firstNew = diagnostics.Count;
+        var fileOrder = new Dictionary<string, int>(StringComparer.Ordinal);
         var docs = new List<RuleDocument>();
         var correlations = new List<SigmaCorrelation>();
         var filters = new List<SigmaFilter>();
         var notes = new List<string>();
         foreach (var (name, text) in files)
         {
+            fileOrder.TryAdd(name, fileOrder.Count);
             var yaml = RuleReader.ParseYaml(text, name, diagnostics);
             if (yaml is null) continue;
             if (SigmaReader.LooksLikeSigma(yaml))
@@ -163,6 +166,14 @@ public static class RuleLoader
             }
             if (ok) goodCorrelations.Add(c);
         }
+        // Reading and compiling report in two passes; show each file's problems together, in file order.
+        var mine = diagnostics.Skip(firstNew)
+            .Select((d, i) => (d, i))
+            .OrderBy(x => fileOrder.TryGetValue(x.d.Span.File, out var o) ? o : int.MaxValue)
+            .ThenBy(x => x.d.Span.Line).ThenBy(x => x.d.Span.Column).ThenBy(x => x.i)
+            .Select(x => x.d).ToList();
+        diagnostics.RemoveRange(firstNew, diagnostics.Count - firstNew);
+        diagnostics.AddRange(mine);
         return new RuleLoadResult(rules, diagnostics) { Correlations = goodCorrelations, Notes = notes };
     }
 }

@@ -10,7 +10,7 @@ public sealed class RuleCommandTests
     {
         var run = MoatProcess.Run("test");
         Assert.Equal(0, run.ExitCode);
-        Assert.Matches(@"^3 rules, \d+ tests: \d+ passed, 0 failed\n$", run.Stdout);
+        Assert.Matches(@"^\d+ rules, \d+ tests: \d+ passed, 0 failed\n$", run.Stdout);
     }
 
     [Fact]

@@ -46,9 +46,7 @@ public sealed class IndexKeyTests
 
     [Theory]
     [InlineData("not: { eventName: A }")]
-    [InlineData("any: [ { eventName: A }, { eventName: B } ]")]
-    [InlineData("all: [ { any: [ { eventName: A } ] } ]")]
-    [InlineData("eventName: { equals: A, ignore_case: true }")]
+    [InlineData("any: [ { eventName: A }, { userAgent: B } ]")]
     [InlineData("eventName: { startswith: Create }")]
     [InlineData("eventName|eventType: A")]
     [InlineData("eventSource: iam.amazonaws.com")]
@@ -63,12 +61,38 @@ public sealed class IndexKeyTests
         Assert.Null(rule.EventNames);
     }
 
-    [Fact]
-    public void An_unpinned_rule_still_sees_every_event()
+    [Theory]
+    [InlineData("any: [ { eventName: A }, { eventName: B } ]", new[] { "A", "B" })]
+    [InlineData("all: [ { any: [ { eventName: A } ] } ]", new[] { "A" })]
+    [InlineData("eventName: { equals: A, ignore_case: true }", new[] { "A" })]
+    [InlineData("all: [ { all: [ { eventName: [A, B] } ] }, { userAgent: x } ]", new[] { "A", "B" })]
+    public void Pins_event_names_through_nested_all_any_branches_and_ignore_case(string condition, string[] names)
     {
-        var rule = Assert.Single(LoadCondition("userAgent: { contains: curl }").Rules);
+        var rule = Assert.Single(LoadCondition(condition).Rules);
+        Assert.Equal(names, rule.EventNames!);
+    }
+
+    [Fact]
+    public void An_unpinned_rule_without_a_required_text_still_sees_every_event()
+    {
+        var rule = Assert.Single(LoadCondition("userAgent: { regex: \"a|b\" }").Rules);
         var index = new Moat.Evaluate.RuleIndex([rule]);
         Assert.Equal([rule], index.Unindexed);
+    }
+
+    [Fact]
+    public void An_unpinned_rule_with_a_required_text_is_offered_only_events_containing_it()
+    {
+        var rule = Assert.Single(LoadCondition("userAgent: { contains: curl }").Rules);
+        Assert.Equal(["curl"], rule.Literals!);
+        var index = new Moat.Evaluate.RuleIndex([rule]);
+        Assert.Empty(index.Unindexed);
+        var found = new List<Moat.Compile.CompiledRule>();
+        index.PrefilteredCandidates("""{"userAgent":"CURL/8.1"}"""u8, found);
+        Assert.Equal([rule], found);
+        found.Clear();
+        index.PrefilteredCandidates("""{"userAgent":"aws-cli/2"}"""u8, found);
+        Assert.Empty(found);
     }
 
     [Fact]
@@ -86,7 +110,8 @@ public sealed class IndexKeyTests
         Assert.Empty(found);
         index.Candidates("iam.amazonaws.com"u8, "A"u8, found);
         Assert.Empty(found);
-        index.Candidates("ec2.amazonaws.com"u8, "a"u8, found);
-        Assert.Empty(found);
+        // Names compare without case (Sigma is case-insensitive); the rule's own equality test still decides.
+        index.Candidates("EC2.amazonaws.com"u8, "a"u8, found);
+        Assert.Equal([rule], found);
     }
 }

@@ -36,11 +36,34 @@ public sealed class BuiltinRuleTests
 
     [Theory]
     [MemberData(nameof(RuleIds))]
-    public void Each_exposure_rule_has_at_least_eight_tests_both_ways(string ruleId)
+    public void Each_rule_has_at_least_three_matching_and_three_non_matching_tests(string ruleId)
+    {
+        var rule = RuleLoader.Load(true, []).Rules.Single(r => r.Id == ruleId);
+        Assert.True(rule.Document.Tests.Count(t => t.Match) >= 3, $"{ruleId}: fewer than 3 matching tests");
+        Assert.True(rule.Document.Tests.Count(t => !t.Match) >= 3, $"{ruleId}: fewer than 3 non-matching tests");
+    }
+
+    [Theory]
+    [InlineData("AWS.EC2.SecurityGroupDatabasePortOpenToWorld")]
+    [InlineData("AWS.EC2.SecurityGroupAdminPortOpenToWorld")]
+    [InlineData("AWS.RDS.SecurityGroupIngressAuthorized")]
+    public void Each_exposure_rule_has_at_least_eight_tests(string ruleId)
     {
         var rule = RuleLoader.Load(true, []).Rules.Single(r => r.Id == ruleId);
         Assert.True(rule.Document.Tests.Count >= 8, $"{ruleId} has {rule.Document.Tests.Count} tests");
-        Assert.Contains(rule.Document.Tests, t => t.Match);
-        Assert.Contains(rule.Document.Tests, t => !t.Match);
+    }
+
+    [Theory]
+    [MemberData(nameof(RuleIds))]
+    public void Each_builtin_rule_states_its_outcome_severity_reason_mitre_runbook_and_changelog(string ruleId)
+    {
+        var d = RuleLoader.Load(true, []).Rules.Single(r => r.Id == ruleId).Document;
+        Assert.NotNull(d.Outcome);
+        Assert.False(string.IsNullOrWhiteSpace(d.SeverityReason), "severity_reason");
+        Assert.NotEmpty(d.Mitre);
+        Assert.NotNull(d.Runbook);
+        Assert.NotEmpty(d.References);
+        Assert.NotEmpty(d.Changelog);
+        Assert.Contains(d.Tests, t => t.Match && t.Output.Count > 0);
     }
 }
