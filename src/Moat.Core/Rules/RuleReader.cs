@@ -57,20 +57,23 @@ public static partial class RuleReader
                 "the YAML cannot be read from here on (is a '{' or '[' above left open?)"));
             return null;
         }
-        if (parser.FirstAlias is { } alias)
-        {
-            // YamlStream resolves *name to the anchored node itself, so converting would walk it once per use:
-            // a few lines of nested aliases ("billion laughs") would expand to billions of values.
-            diagnostics.Add(new Diagnostic(DiagnosticCodes.WrongType, DiagnosticLevel.Error, new SourceSpan(file, (int)alias.Line, (int)alias.Column),
-                "YAML aliases (*name) are not supported in rules"));
-            return null;
-        }
         var docs = new List<YValue>();
         var lines = text.Split('\n');
+        // YamlStream resolves *name to the anchored node itself, so converting walks it once per use: a few
+        // lines of nested aliases ("billion laughs") would expand to billions of values. Aliases are handy for
+        // reusing a condition, so they are allowed, within a budget of converted values.
+        var budget = new Budget();
         foreach (var d in stream.Documents)
         {
-            var v = Convert(d.RootNode, file, lines, 0, diagnostics);
+            var v = Convert(d.RootNode, file, lines, 0, diagnostics, budget);
             if (v is null) return null;
+            if (budget.Nodes > Budget.Max)
+            {
+                var at = parser.FirstAlias ?? d.RootNode.Start;
+                diagnostics.Add(new Diagnostic(DiagnosticCodes.TooDeep, DiagnosticLevel.Error, new SourceSpan(file, (int)at.Line, (int)at.Column),
+                    $"the YAML expands to more than {Budget.Max} values (aliases used inside aliases?)"));
+                return null;
+            }
             docs.Add(v);
         }
         return docs;
@@ -99,8 +102,15 @@ public static partial class RuleReader
         return m.StartsWith("(Line", StringComparison.Ordinal) && close > 0 ? m[(close + 3)..] : m;
     }
 
-    private static YValue? Convert(YamlNode node, string file, string[] lines, int depth, List<Diagnostic> diagnostics)
+    private sealed class Budget
     {
+        public const int Max = 200_000;
+        public int Nodes;
+    }
+
+    private static YValue? Convert(YamlNode node, string file, string[] lines, int depth, List<Diagnostic> diagnostics, Budget budget)
+    {
+        if (++budget.Nodes > Budget.Max) return new YScalar("", false, SourceSpan.None(file));
         var span = new SourceSpan(file, (int)node.Start.Line, (int)node.Start.Column);
         if (depth > MaxDepth * 2)
         {
@@ -124,7 +134,7 @@ public static partial class RuleReader
                 var items = new List<YValue>(q.Children.Count);
                 foreach (var c in q.Children)
                 {
-                    var v = Convert(c, file, lines, depth + 1, diagnostics);
+                    var v = Convert(c, file, lines, depth + 1, diagnostics, budget);
                     if (v is null) return null;
                     items.Add(v);
                 }
@@ -135,12 +145,12 @@ public static partial class RuleReader
                 var entries = new List<KeyValuePair<YScalar, YValue>>(m.Children.Count);
                 foreach (var kv in m.Children)
                 {
-                    if (Convert(kv.Key, file, lines, depth + 1, diagnostics) is not YScalar key)
+                    if (Convert(kv.Key, file, lines, depth + 1, diagnostics, budget) is not YScalar key)
                     {
                         diagnostics.Add(new Diagnostic(DiagnosticCodes.WrongType, DiagnosticLevel.Error, span, "mapping keys must be plain text"));
                         return null;
                     }
-                    var v = Convert(kv.Value, file, lines, depth + 1, diagnostics);
+                    var v = Convert(kv.Value, file, lines, depth + 1, diagnostics, budget);
                     if (v is null) return null;
                     entries.Add(new(key, v));
                 }

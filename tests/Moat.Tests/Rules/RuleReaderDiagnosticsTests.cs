@@ -93,7 +93,7 @@ public sealed class RuleReaderDiagnosticsTests
     }
 
     [Fact]
-    public void Reports_a_yaml_alias_where_it_is_used()
+    public void Expands_a_yaml_alias_to_the_anchored_value()
     {
         var load = Load("""
             id: T.Rule
@@ -105,19 +105,19 @@ public sealed class RuleReaderDiagnosticsTests
                 - eventName: &name A
                 - eventSource: *name
             """);
-        var d = Single(load, DiagnosticCodes.WrongType);
-        Assert.Equal(At(8, 20), d.Span);
-        Assert.Empty(load.Rules);
+        Assert.DoesNotContain(load.Diagnostics, d => d.Level == DiagnosticLevel.Error);
+        var rule = Assert.Single(load.Rules);
+        Assert.Equal(["A"], rule.EventSources!);
     }
 
     [Fact]
-    public void Rejects_nested_aliases_without_expanding_them()
+    public void Rejects_nested_aliases_that_expand_beyond_the_budget()
     {
         // Ten levels of ten aliases each would be 10^10 values if the aliases were expanded.
         var yaml = Header + "x0: &x0 [a, a, a, a, a, a, a, a, a, a]\n";
         for (int i = 1; i <= 10; i++) yaml += $"x{i}: &x{i} [{string.Join(", ", Enumerable.Repeat($"*x{i - 1}", 10))}]\n";
         var load = Load(yaml + "condition:\n  eventName: A\n");
-        Assert.Equal(At(6, 10), Single(load, DiagnosticCodes.WrongType).Span);
+        Assert.Equal(At(6, 10), Single(load, DiagnosticCodes.TooDeep).Span);
         Assert.Empty(load.Rules);
     }
 
