@@ -45,11 +45,14 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         JSON Lines, EventBridge envelopes; any of them gzip-compressed.
 
         Options:
-          --rules DIR          add rules from DIR (file or folder; repeatable) to the built-in rules
+          --rules DIR          add rules from DIR (file or folder; repeatable) to the built-in rules;
+                               Moat rules and Sigma rules (recognised by logsource + detection) alike
           --only-rules DIR     use only rules from DIR (repeatable); no built-in rules
           --format FORMAT      table (default) or jsonl (one finding per line)
           --fail-on SEVERITY   exit 1 when a finding is at or above SEVERITY (info|low|medium|high|critical)
           --threads N          worker threads (default: all cores)
+          --sigma-placeholder NAME=VALUE[,VALUE]
+                               values for a Sigma %NAME% placeholder under |expand (repeatable)
           -v, --verbose        table output includes each finding's runbook
           -q, --quiet          no status or progress on stderr (errors are still printed)
 
@@ -132,7 +135,7 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
     private int Scan(string[] args)
     {
         var p = ParsedArgs.Parse(args, 1, new HashSet<string> { "--quiet", "--verbose", "--help" },
-            new HashSet<string> { "--rules", "--only-rules", "--format", "--fail-on", "--threads" }, Short);
+            new HashSet<string> { "--rules", "--only-rules", "--format", "--fail-on", "--threads", "--sigma-placeholder" }, Short);
         if (p.Has("--help")) { _out.WriteLine(ScanHelp); return ExitCodes.Ok; }
         if (p.Positionals.Count == 0) throw new UsageException("scan needs at least one PATH (a file, a folder, or - for stdin)");
         var format = p.Value("--format") ?? "table";
@@ -151,7 +154,8 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         int code = ExitCodes.Ok;
         var load = LoadRules(p);
         if (ReportDiagnostics(load.Diagnostics, quiet)) code = ExitCodes.UsageOrRules;
-        Status(quiet, $"[+] {load.Rules.Count} rules loaded");
+        foreach (var n in load.Notes) Status(quiet, "[*] " + n);
+        Status(quiet, $"[+] {load.Rules.Count} rules loaded" + (load.Correlations.Count > 0 ? $", {load.Correlations.Count} correlation(s)" : ""));
 
         var readErrors = new List<ReadError>();
         var inputs = InputExpander.Expand(p.Positionals, readErrors, note => Status(quiet, "[*] " + note));
@@ -207,7 +211,22 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
     private RuleLoadResult LoadRules(ParsedArgs p)
     {
         var only = p.All("--only-rules");
-        return RuleLoader.Load(includeBuiltin: only.Count == 0, [.. only, .. p.All("--rules")]);
+        return RuleLoader.Load(includeBuiltin: only.Count == 0, [.. only, .. p.All("--rules")], Placeholders(p));
+    }
+
+    /// <summary>--sigma-placeholder NAME=VALUE[,VALUE] (repeatable; values of one name accumulate).</summary>
+    private static Moat.Rules.Sigma.SigmaOptions Placeholders(ParsedArgs p)
+    {
+        var map = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var spec in p.All("--sigma-placeholder"))
+        {
+            int eq = spec.IndexOf('=');
+            if (eq <= 0) throw new UsageException($"--sigma-placeholder takes NAME=VALUE[,VALUE], not '{spec}'");
+            var name = spec[..eq].Trim('%');
+            if (!map.TryGetValue(name, out var list)) map[name] = list = [];
+            list.AddRange(spec[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+        return new Moat.Rules.Sigma.SigmaOptions(map.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value));
     }
 
     /// <summary>Prints diagnostics; returns whether any is an error.</summary>
@@ -230,10 +249,10 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
 
     private int Test(string[] args)
     {
-        var p = ParsedArgs.Parse(args, 1, new HashSet<string> { "--quiet", "--help" }, new HashSet<string> { "--rules" }, Short);
+        var p = ParsedArgs.Parse(args, 1, new HashSet<string> { "--quiet", "--help" }, new HashSet<string> { "--rules", "--sigma-placeholder" }, Short);
         if (p.Has("--help")) { _out.WriteLine(TestHelp); return ExitCodes.Ok; }
         var dirs = p.Positionals.Concat(p.All("--rules")).ToList();
-        var load = RuleLoader.Load(includeBuiltin: dirs.Count == 0, dirs);
+        var load = RuleLoader.Load(includeBuiltin: dirs.Count == 0, dirs, Placeholders(p));
         bool ruleErrors = ReportDiagnostics(load.Diagnostics, p.Has("--quiet"));
         int passed = 0, failed = 0, rulesWithoutTests = 0;
         foreach (var rule in load.Rules)
@@ -261,9 +280,10 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         {
             case "lint":
             {
-                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string>(), Short);
-                var load = RuleLoader.Load(includeBuiltin: p.Positionals.Count == 0, p.Positionals);
+                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string> { "--sigma-placeholder" }, Short);
+                var load = RuleLoader.Load(includeBuiltin: p.Positionals.Count == 0, p.Positionals, Placeholders(p));
                 foreach (var d in load.Diagnostics) _out.WriteLine(d.ToString());
+                foreach (var n in load.Notes) stderr.WriteLine("[*] " + n);
                 int errors = load.Diagnostics.Count(d => d.Level == DiagnosticLevel.Error);
                 int warnings = load.Diagnostics.Count - errors;
                 stderr.WriteLine($"{load.Rules.Count} rule(s) loaded, {errors} error(s), {warnings} warning(s)");
@@ -272,7 +292,7 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             case "list":
             {
                 var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" },
-                    new HashSet<string> { "--rules", "--only-rules", "--format", "--tag", "--service", "--tactic", "--severity" }, Short);
+                    new HashSet<string> { "--rules", "--only-rules", "--format", "--tag", "--service", "--tactic", "--severity", "--sigma-placeholder" }, Short);
                 var load = LoadRules(p);
                 bool errors = ReportDiagnostics(load.Diagnostics, quiet: true);
                 var format = p.Value("--format") ?? "table";
@@ -311,7 +331,7 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             }
             case "show":
             {
-                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string> { "--rules", "--only-rules" }, Short);
+                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string> { "--rules", "--only-rules", "--sigma-placeholder" }, Short);
                 if (p.Positionals.Count != 1) throw new UsageException("rules show takes one rule id");
                 var load = LoadRules(p);
                 var catalog = RuleCatalog.Build(load.Rules);
@@ -322,7 +342,7 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             }
             case "docs":
             {
-                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string> { "--rules", "--only-rules", "--out" }, Short);
+                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string> { "--rules", "--only-rules", "--out", "--sigma-placeholder" }, Short);
                 var outDir = p.Value("--out") ?? throw new UsageException("rules docs needs --out DIR");
                 var load = LoadRules(p);
                 bool errors = ReportDiagnostics(load.Diagnostics, quiet: true);
@@ -332,7 +352,7 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             }
             case "navigator":
             {
-                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string> { "--rules", "--only-rules", "--out" }, Short);
+                var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" }, new HashSet<string> { "--rules", "--only-rules", "--out", "--sigma-placeholder" }, Short);
                 var load = LoadRules(p);
                 bool errors = ReportDiagnostics(load.Diagnostics, quiet: true);
                 var layer = CatalogSite.NavigatorLayer(RuleCatalog.Build(load.Rules));

@@ -31,4 +31,13 @@ public sealed record Finding(
     string DedupKey,
     string Source,
     long Record,
-    ReadOnlyMemory<byte> Event);
+    ReadOnlyMemory<byte> Event)
+{
+    /// <summary>The rule's author: the Detection Rule License requires every alert from a SigmaHQ rule to keep it.</summary>
+    public string? Author { get; init; }
+
+    public IReadOnlyList<string> FalsePositives { get; init; } = [];
+
+    /// <summary><c>moat</c> or <c>sigma</c>.</summary>
+    public string RuleKind { get; init; } = "moat";
+}

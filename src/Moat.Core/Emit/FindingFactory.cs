@@ -41,7 +41,12 @@ internal static class FindingFactory
             rule.Runbook?.Render(ctx).Trim() ?? "",
             rule.Remediation?.Render(ctx).Trim() ?? "",
             rule.DedupKey.Render(ctx),
-            source, pos.Index, OneLine(root, eventBytes));
+            source, pos.Index, OneLine(root, eventBytes))
+        {
+            Author = doc.Author,
+            FalsePositives = doc.FalsePositives,
+            RuleKind = doc.Kind,
+        };
     }
 
     /// <summary>

@@ -73,6 +73,14 @@ public sealed class JsonFindingWriter(Stream output) : IDisposable
         w.WriteStartArray("references");
         foreach (var r in f.References) w.WriteStringValue(r);
         w.WriteEndArray();
+        if (f.FalsePositives.Count > 0)
+        {
+            w.WriteStartArray("falsepositives");
+            foreach (var fp in f.FalsePositives) w.WriteStringValue(fp);
+            w.WriteEndArray();
+        }
+        if (f.Author is not null) w.WriteString("author", f.Author);
+        w.WriteString("ruleKind", f.RuleKind);
         w.WriteString("dedupKey", f.DedupKey);
         w.WriteStartObject("location");
         w.WriteString("file", f.Source);
