@@ -166,9 +166,20 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         var scanner = new Scanner(index, threads);
         var table = format == "table" ? new TableFindingWriter(_out, p.Has("--verbose")) : null;
         using var jsonl = format == "jsonl" ? new JsonFindingWriter(_out.BaseStream) : null;
-        var progress = new ProgressBar(stderr, enabled: stderrIsTerminal && !quiet);
-        var sw = Stopwatch.StartNew();
         bool failHit = false;
+        var progress = new ProgressBar(stderr, enabled: stderrIsTerminal && !quiet);
+        var correlations = new CorrelationEngine(load.Rules, load.Correlations);
+        void Emit(Finding f)
+        {
+            if (failOn is { } min && f.Severity >= min) failHit = true;
+            if (table is not null) table.Add(f);
+            else
+            {
+                _out.Flush();
+                jsonl!.Write(f);
+            }
+        }
+        var sw = Stopwatch.StartNew();
         var totals = scanner.Run(inputs, r =>
         {
             progress.Clear();
@@ -180,17 +191,12 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             if (r.NonEvents > 0)
                 Status(quiet, $"[*] {r.Input.DisplayName}: {r.NonEvents} record(s) are not CloudTrail events (no eventName), first at record {r.FirstNonEvent?.Index}; not evaluated");
             foreach (var f in r.Findings)
-            {
-                if (failOn is { } min && f.Severity >= min) failHit = true;
-                if (table is not null) table.Add(f);
-                else
-                {
-                    _out.Flush();
-                    jsonl!.Write(f);
-                }
-            }
+                if (correlations.Observe(f)) Emit(f);
         }, progress.Update);
         progress.Clear();
+        var correlationNotes = new List<string>();
+        foreach (var f in correlations.Finish(correlationNotes)) Emit(f);
+        foreach (var n in correlationNotes) Status(quiet, "[*] " + n);
         sw.Stop();
 
         double secs = Math.Max(sw.Elapsed.TotalSeconds, 1e-6);
