@@ -2,6 +2,8 @@
 # End-to-end throughput benchmark: moat scan vs. zcat|jq on the same generated CloudTrail corpus.
 #
 #   benchmarks/throughput.sh [EVENTS]        (default 400000)
+#   MOAT_BENCH_SIGMA=1 benchmarks/throughput.sh   also runs with the 57 SigmaHQ AWS rules, and with 1,000
+#                                                 generated Sigma rules on top of them
 #
 # Generates a deterministic corpus in the S3 delivery layout with ../shared/bench/gen_cloudtrail.py (or
 # $MOAT_GEN), publishes moat in Release, runs `moat scan` with every built-in rule loaded and the jq filter
@@ -50,6 +52,48 @@ for run in 1 2 3; do
   end=$(date +%s.%N)
   best_jq=$(python3 -c "print(min($best_jq, $end - $start))")
 done
+
+if [[ "${MOAT_BENCH_SIGMA:-0}" == "1" ]]; then
+  python3 - "$OUT/sigma-1000" <<'PY'
+import os, random, sys, uuid
+out = sys.argv[1]; os.makedirs(out, exist_ok=True)
+r = random.Random(7)
+services = {"ec2": ["RunInstances", "TerminateInstances", "CreateVolume", "DeleteVolume", "CreateSnapshot", "ModifyInstanceAttribute", "CreateKeyPair", "ImportKeyPair", "CreateVpc", "DeleteVpc"],
+            "iam": ["CreateUser", "DeleteUser", "CreateRole", "PutRolePolicy", "AttachRolePolicy", "CreatePolicyVersion", "UpdateAssumeRolePolicy", "CreateGroup", "AddUserToGroup", "DeleteRolePolicy"],
+            "s3": ["PutBucketPolicy", "DeleteBucketPolicy", "PutBucketAcl", "PutObjectAcl", "PutBucketPublicAccessBlock", "DeleteBucket", "PutBucketVersioning", "PutBucketLogging", "PutLifecycleConfiguration", "PutBucketCors"],
+            "rds": ["ModifyDBInstance", "CreateDBSnapshot", "DeleteDBInstance", "RebootDBInstance", "ModifyDBCluster", "CreateDBCluster", "StopDBInstance", "StartDBInstance", "CopyDBSnapshot", "RestoreDBClusterFromSnapshot"],
+            "kms": ["DisableKey", "ScheduleKeyDeletion", "CreateGrant", "PutKeyPolicy", "CreateKey", "EnableKeyRotation", "DisableKeyRotation", "RetireGrant", "RevokeGrant", "ImportKeyMaterial"]}
+for i in range(1000):
+    svc = r.choice(list(services)); names = r.sample(services[svc], r.randint(1, 3))
+    extra = r.choice(["", "\n        userAgent|contains: 'python'", "\n        sourceIPAddress|startswith: '203.0.113.'", "\n        userIdentity.type: 'Root'"])
+    filt = r.random() < 0.3
+    with open(f"{out}/gen_{i:04d}.yml", "w") as f:
+        f.write(f"""title: Generated rule {i}
+id: {uuid.UUID(int=r.getrandbits(128))}
+author: benchmark
+level: {r.choice(['low','medium','high'])}
+logsource: {{ product: aws, service: cloudtrail }}
+detection:
+    selection:
+        eventSource: {svc}.amazonaws.com
+        eventName: [{', '.join(names)}]{extra}
+    filter:
+        errorCode: 'AccessDenied'
+    condition: selection{' and not filter' if filt else ''}
+""")
+PY
+  for label in "sigma57:--rules tests/Moat.Tests/data/sigma/rules" "sigma57+1000:--rules tests/Moat.Tests/data/sigma/rules --rules $OUT/sigma-1000"; do
+    name="${label%%:*}"; args="${label#*:}"
+    best=999999
+    for run in 1 2 3; do
+      /usr/bin/time -f "%e %M" -o "$OUT/time.txt" "$OUT/moat/moat" scan "$CORPUS/AWSLogs" $args --format jsonl --quiet > "$OUT/findings-$name.jsonl" || [[ $? -le 1 ]]
+      read -r secs kb < "$OUT/time.txt"
+      best=$(python3 -c "print(min($best, $secs))")
+    done
+    rules=$("$OUT/moat/moat" rules list $args --format jsonl 2>/dev/null | wc -l)
+    python3 -c "print(f'moat scan with $name ({$rules} rules): {$best:6.2f} s  {$EVENTS / $best:>10,.0f} events/s  {$best_jq / $best:.1f}x jq  peak RSS {$kb / 1024:.0f} MB')"
+  done
+fi
 
 python3 - "$CORPUS/counts.json" "$OUT/findings.jsonl" "$EVENTS" "$best_moat" "$best_jq" "$rss" <<'PY'
 import json, sys, collections

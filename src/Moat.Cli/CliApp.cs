@@ -16,7 +16,8 @@ namespace Moat.Cli;
 /// </summary>
 internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerminal)
 {
-    private readonly StreamWriter _out = new(stdout, new System.Text.UTF8Encoding(false)) { AutoFlush = false };
+    // Buffered: a scan may write hundreds of thousands of findings, and stdout is an unbuffered stream.
+    private readonly StreamWriter _out = new(new BufferedStream(stdout, 1 << 16), new System.Text.UTF8Encoding(false)) { AutoFlush = false };
 
     private const string MainHelp = """
         moat — threat detection for cloud databases from AWS CloudTrail logs
@@ -173,11 +174,7 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         {
             if (failOn is { } min && f.Severity >= min) failHit = true;
             if (table is not null) table.Add(f);
-            else
-            {
-                _out.Flush();
-                jsonl!.Write(f);
-            }
+            else jsonl!.Write(f); // nothing else writes to stdout in jsonl mode, so no text is buffered ahead of it
         }
         var sw = Stopwatch.StartNew();
         var totals = scanner.Run(inputs, r =>

@@ -7,7 +7,7 @@ internal static class Program
         var stdout = Console.OpenStandardOutput();
         var app = new CliApp(stdout, Console.Error, stderrIsTerminal: !Console.IsErrorRedirected);
         int code = app.Run(args);
-        stdout.Flush();
+        stdout.Flush(); // CliApp flushes its buffer into stdout before returning
         return code;
     }
 }

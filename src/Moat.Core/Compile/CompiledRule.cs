@@ -25,6 +25,11 @@ public sealed class CompiledRule
     }
 
     public RuleDocument Document { get; }
+
+    /// <summary>The description without the line break a YAML block leaves at its end (computed once, not per finding).</summary>
+    internal string Description => _description ??= Document.Description.Trim();
+
+    private string? _description;
     public string Id => Document.Id;
 
     /// <summary>The eventNames the rule can match, or null when the condition does not pin them.</summary>

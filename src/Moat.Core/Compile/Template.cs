@@ -135,7 +135,11 @@ internal sealed class Template
     private static string Unquote(string s) => s.Length >= 2 && s[0] == '"' && s[^1] == '"' ? s[1..^1] : s;
 
     /// <summary>Renders to lines (a line naming a bound item is repeated per item), joined with newlines.</summary>
-    public string Render(RenderContext ctx) => string.Join('\n', RenderLines(ctx));
+    public string Render(RenderContext ctx)
+    {
+        var lines = RenderLines(ctx);
+        return lines.Count == 1 ? lines[0] : string.Join('\n', lines);
+    }
 
     public List<string> RenderLines(RenderContext ctx)
     {
@@ -144,7 +148,7 @@ internal sealed class Template
         {
             if (line.Aliases.Length == 0)
             {
-                if (RenderLine(line, ctx, []) is { } single) output.Add(single);
+                if (RenderLine(line, ctx, null) is { } single) output.Add(single);
                 continue;
             }
             // Cartesian product over the aliases the line names. A line naming an alias that bound nothing
@@ -170,18 +174,29 @@ internal sealed class Template
     }
 
     /// <summary>Null when an expression marked <c>required</c> has no value: the whole line is dropped.</summary>
-    private static string? RenderLine(Line line, RenderContext ctx, Dictionary<string, JsonElement?> bound)
+    [ThreadStatic] private static StringBuilder? t_builder;
+    [ThreadStatic] private static List<JsonElement>? t_elements;
+
+    private static string? RenderLine(Line line, RenderContext ctx, Dictionary<string, JsonElement?>? bound)
     {
-        var sb = new StringBuilder();
+        // Findings are rendered once per match, and a noisy rule can match most events: keep this lean.
+        var sb = t_builder ??= new StringBuilder(256);
+        sb.Clear();
         foreach (var part in line.Parts)
         {
             if (part is Literal l) { sb.Append(l.Text); continue; }
             var e = (Expr)part;
-            var values = new List<string>();
+            var values = new List<string>(1);
             foreach (var p in e.Paths)
             {
                 Resolve(p, ctx, bound, values);
                 if (values.Count > 0) break; // '??': the first path with a value wins
+            }
+            if (e.Filters.Length == 0)
+            {
+                if (values.Count == 1) sb.Append(values[0]);
+                else if (values.Count > 1) sb.AppendJoin(", ", values);
+                continue;
             }
             var rendered = Apply(e.Filters, values);
             if (rendered is null) return null;
@@ -190,7 +205,7 @@ internal sealed class Template
         return sb.ToString();
     }
 
-    private static void Resolve(FieldPath p, RenderContext ctx, Dictionary<string, JsonElement?> bound, List<string> into)
+    private static void Resolve(FieldPath p, RenderContext ctx, Dictionary<string, JsonElement?>? bound, List<string> into)
     {
         if (!p.FromRoot && p.Segments.Length == 2 && p.Segments[0] == "rule")
         {
@@ -201,8 +216,9 @@ internal sealed class Template
                 case "severity": into.Add(ctx.Severity.Name()); return;
             }
         }
-        var elements = new List<JsonElement>();
-        if (!p.FromRoot && bound.TryGetValue(p.Segments[0], out var item))
+        var elements = t_elements ??= new List<JsonElement>(4);
+        elements.Clear();
+        if (!p.FromRoot && bound is not null && p.Segments.Length > 0 && bound.TryGetValue(p.Segments[0], out var item))
         {
             if (item is { } it)
             {

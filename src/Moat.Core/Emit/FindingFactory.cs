@@ -31,7 +31,7 @@ internal static class FindingFactory
         }
 
         return new Finding(
-            doc.Id, rule.FindingTitle?.Render(ctx).Trim() ?? doc.Title, doc.Description.Trim(), severity, reason ?? doc.SeverityReason,
+            doc.Id, rule.FindingTitle?.Render(ctx).Trim() ?? doc.Title, rule.Description, severity, reason ?? doc.SeverityReason,
             Str(root, "eventID"), Str(root, "eventTime"), Str(root, "eventSource"), Str(root, "eventName"),
             Str(root, "recipientAccountId") ?? Str(root, "userIdentity", "accountId"),
             Str(root, "awsRegion"),

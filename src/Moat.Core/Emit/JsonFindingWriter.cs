@@ -14,14 +14,20 @@ public sealed class JsonFindingWriter(Stream output) : IDisposable
         SkipValidation = false,
     };
 
-    private readonly Utf8JsonWriter _writer = new(output, Options);
+    // Each finding is rendered into a reused buffer and handed to the stream in one write, without flushing
+    // it: the caller's stream decides when bytes reach the file descriptor.
+    private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(16 << 10);
+    private Utf8JsonWriter? _writer;
 
     public void Write(Finding f)
     {
+        _writer ??= new Utf8JsonWriter(_buffer, Options);
         WriteObject(_writer, f);
         _writer.Flush();
+        output.Write(_buffer.WrittenSpan);
         output.WriteByte((byte)'\n');
-        _writer.Reset();
+        _buffer.ResetWrittenCount();
+        _writer.Reset(_buffer);
     }
 
     public static void WriteObject(Utf8JsonWriter w, Finding f)
@@ -91,5 +97,9 @@ public sealed class JsonFindingWriter(Stream output) : IDisposable
         w.WriteEndObject();
     }
 
-    public void Dispose() => _writer.Dispose();
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        output.Flush();
+    }
 }
