@@ -38,6 +38,9 @@ public sealed record Finding(
 
     public IReadOnlyList<string> FalsePositives { get; init; } = [];
 
-    /// <summary><c>moat</c> or <c>sigma</c>.</summary>
+    /// <summary><c>moat</c>, <c>sigma</c>, <c>sigma-correlation</c> or <c>login</c>.</summary>
     public string RuleKind { get; init; } = "moat";
+
+    /// <summary>For login findings: the GuardDuty-shaped details (database, user, counts, unusual and historical behaviour).</summary>
+    public Moat.Logins.LoginFindingDetails? Login { get; init; }
 }
