@@ -142,7 +142,7 @@ public static class CatalogSite
         sb.Append($"<li>{Sev(d.Severity)} {H(d.SeverityReason)}</li>");
         foreach (var (s, _, reason) in e.Rule.SeverityWhen) sb.Append($"<li>{Sev(s)} when {H(reason ?? "its condition holds")}</li>");
         sb.Append($"</ul><p>Outcome: {(d.Outcome switch { "success" => "successful calls only", "attempts" => "attempts count too, failed or not", _ => "not stated by the rule" })}.</p>");
-        sb.Append($"<h2>API calls watched</h2><p>{H(string.Join(", ", e.Services.Select(s => s + ".amazonaws.com")))}: <code>{H(string.Join(", ", e.EventNames))}</code></p>");
+        sb.Append($"<h2>API calls watched</h2><p>{H(e.Services.Count == 0 ? "any service" : string.Join(", ", e.Services.Select(s => s + ".amazonaws.com")))}: <code>{H(string.Join(", ", e.EventNames))}</code></p>");
         if (d.Mitre.Count > 0)
         {
             sb.Append("<h2>MITRE ATT&amp;CK</h2><table><tr><th>Tactic</th><th>Technique</th></tr>");
@@ -176,7 +176,7 @@ public static class CatalogSite
         sb.Append($"## Severity\n\n- **{d.Severity.Name()}**{(d.SeverityReason is null ? "" : ": " + d.SeverityReason)}\n");
         foreach (var (s, _, reason) in e.Rule.SeverityWhen) sb.Append($"- **{s.Name()}** when {reason ?? "its condition holds"}\n");
         sb.Append($"\nOutcome: {(d.Outcome switch { "success" => "successful calls only", "attempts" => "attempts count too, failed or not", _ => "not stated by the rule" })}.\n\n");
-        sb.Append($"## API calls watched\n\n{string.Join(", ", e.Services.Select(s => s + ".amazonaws.com"))}: `{string.Join(", ", e.EventNames)}`\n\n");
+        sb.Append($"## API calls watched\n\n{(e.Services.Count == 0 ? "any service" : string.Join(", ", e.Services.Select(s => s + ".amazonaws.com")))}: `{string.Join(", ", e.EventNames)}`\n\n");
         if (d.Mitre.Count > 0)
         {
             sb.Append("## MITRE ATT&CK\n\n| Tactic | Technique |\n|---|---|\n");
