@@ -183,7 +183,8 @@ public static class RuleCompiler
         }
 
         static int MinLen(string[] s) => s.Length == 0 ? 0 : s.Min(x => x.Length);
-        static bool Safe(string s) => s.All(ch => ch is >= ' ' and <= '~' and not '"' and not '\\');
+        // Common JSON writers escape some printable characters too (Go: < > &; .NET: also ' + `), so those are left out.
+        static bool Safe(string s) => s.All(ch => ch is >= ' ' and <= '~' and not ('"' or '\\' or '<' or '>' or '&' or '\'' or '+' or '`'));
         static bool IsNumber(string s) => double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
     }
 
@@ -217,14 +218,24 @@ public static class RuleCompiler
         for (int i = 0; i < pattern.Length; i++)
         {
             char ch = pattern[i];
-            if (ch == '\\' && i + 1 < pattern.Length && !char.IsLetterOrDigit(pattern[i + 1])) { cur.Append(pattern[++i]); continue; }
+            if (ch == '\\' && i + 1 < pattern.Length)
+            {
+                if (!char.IsLetterOrDigit(pattern[i + 1])) { cur.Append(pattern[++i]); continue; }
+                // \d \s \w \b \x41 \u0041 \p{L} \1 ...: a class, an assertion or a coded character, not the letters written.
+                if (cur.Length > best.Length) best = cur.ToString();
+                cur.Clear();
+                i = EndOfEscape(pattern, i + 1);
+                continue;
+            }
+            // (?:...), (?<name>...), (?i:...): what follows "(?" is syntax, not text.
+            if (ch == '(' && i + 1 < pattern.Length && pattern[i + 1] == '?') return null;
             if (".^$*+?()[]{}\\".Contains(ch))
             {
                 // A quantifier makes the previous character optional or repeated: drop it from the run.
                 if (ch is '*' or '?' or '{' && cur.Length > 0) cur.Length--;
                 if (cur.Length > best.Length) best = cur.ToString();
                 cur.Clear();
-                if (ch == '[') { int end = pattern.IndexOf(']', i + 1); if (end < 0) return null; i = end; }
+                if (ch == '[') { int end = ClassEnd(pattern, i); if (end < 0) return null; i = end; }
                 if (ch == '{') { int end = pattern.IndexOf('}', i + 1); if (end < 0) return null; i = end; }
                 continue;
             }
@@ -232,6 +243,43 @@ public static class RuleCompiler
         }
         if (cur.Length > best.Length) best = cur.ToString();
         return best.Length >= 3 ? best : null;
+
+        // The index of the last character of the escape whose letter or digit is at i.
+        static int EndOfEscape(string p, int i)
+        {
+            switch (p[i])
+            {
+                case 'x': return Skip(p, i, 2, Uri.IsHexDigit);
+                case 'u': return Skip(p, i, 4, Uri.IsHexDigit);
+                case 'c': return Math.Min(i + 1, p.Length - 1);
+                case 'p' or 'P' or 'k':
+                {
+                    if (i + 1 >= p.Length) return i;
+                    char close = p[i + 1] switch { '{' => '}', '<' => '>', '\'' => '\'', _ => '\0' };
+                    int end = close == '\0' ? -1 : p.IndexOf(close, i + 2);
+                    return end < 0 ? i : end;
+                }
+                default: return char.IsDigit(p[i]) ? Skip(p, i, int.MaxValue, char.IsDigit) : i;
+            }
+        }
+
+        static int Skip(string p, int i, int max, Func<char, bool> part)
+        {
+            int n = 0;
+            while (n < max && i + 1 < p.Length && part(p[i + 1])) { i++; n++; }
+            return i;
+        }
+
+        // The ']' closing the class that opens at start, escapes inside it skipped.
+        static int ClassEnd(string p, int start)
+        {
+            for (int j = start + 1; j < p.Length; j++)
+            {
+                if (p[j] == '\\') { j++; continue; }
+                if (p[j] == ']') return j;
+            }
+            return -1;
+        }
     }
 
     private sealed class Compiler(List<Diagnostic> diagnostics)

@@ -36,12 +36,14 @@ public static partial class SigmaReader
     [GeneratedRegex(@"^t\d{4}(\.\d{3})?$", RegexOptions.IgnoreCase)]
     private static partial Regex TechniqueTag();
 
-    [GeneratedRegex(@"%([^%\s]+)%")]
+    // "\%" is a plain percent sign (specification: "field|expand: \%plain%name%" has the one placeholder %name%).
+    [GeneratedRegex(@"(?<!\\)%([^%\s]+)%")]
     private static partial Regex Placeholder();
 
     /// <summary>Is this YAML (any of its documents) Sigma rather than a Moat rule?</summary>
     public static bool LooksLikeSigma(IReadOnlyList<YValue> docs) =>
-        docs.Any(d => d is YMapping m && ((m["logsource"] is not null && m["detection"] is not null) || m["correlation"] is not null || (m["filter"] is not null && m["logsource"] is not null)));
+        docs.Any(d => d is YMapping m && ((m["logsource"] is not null && m["detection"] is not null) || m["correlation"] is not null || (m["filter"] is not null && m["logsource"] is not null)
+            || m["action"] is YScalar { Value: "global" }));
 
     public static SigmaDocuments Read(IReadOnlyList<YValue> docs, string file, SigmaOptions options, List<Diagnostic> diagnostics, List<string> notes)
     {
@@ -84,9 +86,15 @@ public static partial class SigmaReader
         return result;
     }
 
+    /// <summary>
+    /// Sigma 1 collections merge nested maps too (a global condition with per-document searches, a global
+    /// product with per-document services); between two plain values the document's own wins.
+    /// </summary>
     private static YMapping Merge(YMapping global, YMapping doc)
     {
-        var entries = new List<KeyValuePair<YScalar, YValue>>(doc.Entries);
+        var entries = new List<KeyValuePair<YScalar, YValue>>();
+        foreach (var e in doc.Entries)
+            entries.Add(e.Value is YMapping dm && global[e.Key.Value] is YMapping gm ? new(e.Key, Merge(gm, dm)) : e);
         foreach (var g in global.Entries)
             if (doc[g.Key.Value] is null && g.Key.Value != "action") entries.Add(g);
         return new YMapping(entries, doc.Span);
@@ -160,6 +168,7 @@ public static partial class SigmaReader
             return null;
         }
         var condition = Detection(detection, ctx);
+        var severity = Level(doc, ctx);
         if (condition is null || ctx.Failed) return null;
         var tags = Texts(doc["tags"]);
         var author = Text(doc["author"]);
@@ -169,7 +178,7 @@ public static partial class SigmaReader
             "2. Check the rule's false positives" + (doc["falsepositives"] is null ? "" : " (" + string.Join("; ", Texts(doc["falsepositives"])).Replace("{", "(").Replace("}", ")") + ")") + " and its references.\n" +
             "3. Ask the owner of the identity whether the activity was intended; look at what else it did around {{eventTime}}.",
             span);
-        return new RuleDocument(id, title, Text(doc["description"]) ?? "", Level(doc, ctx), [], Mitre(tags), tags,
+        return new RuleDocument(id, title, Text(doc["description"]) ?? "", severity, [], Mitre(tags), tags,
             Texts(doc["references"]), [], [], runbook, null, new DedupSpec(null, TimeSpan.FromMinutes(60)), condition, [],
             [], Texts(doc["falsepositives"]), author, span)
         {
@@ -272,9 +281,10 @@ public static partial class SigmaReader
             }
         bool generate = Text(c["generate"]) is "true";
         var tags = Texts(doc["tags"]);
+        var severity = Level(doc, ctx);
         if (ctx.Failed || type is null) return null;
         return new SigmaCorrelation(id, Text(doc["name"]), Text(doc["title"]) ?? id, Text(doc["description"]) ?? "", type.Value, rules, groupBy, timespan,
-            new CorrelationCondition(comparisons, field, percentile), aliases, generate, Level(doc, ctx), Mitre(tags), tags,
+            new CorrelationCondition(comparisons, field, percentile), aliases, generate, severity, Mitre(tags), tags,
             Texts(doc["references"]), Texts(doc["falsepositives"]), Text(doc["author"]), new SourceSpan(ctx.File, doc.Span.Line, doc.Span.Column));
     }
 
@@ -506,9 +516,10 @@ public static partial class SigmaReader
                             $"placeholder '%{name}%' has no values; give them with --sigma-placeholder {name}=VALUE[,VALUE]");
                         return null;
                     }
-                    current = current.SelectMany(c => replacements.Select(r => c.Replace($"%{name}%", r))).ToList();
+                    var one = new Regex(@"(?<!\\)%" + Regex.Escape(name) + "%");
+                    current = current.SelectMany(c => replacements.Select(r => one.Replace(c, _ => r))).ToList();
                 }
-                expanded.AddRange(current);
+                expanded.AddRange(current.Select(c => c.Replace("\\%", "%")));
             }
             values = expanded;
         }
@@ -537,11 +548,13 @@ public static partial class SigmaReader
             encoded = true;
         }
 
+        // A keyword (no field) is searched for inside every value of the event, like contains.
+        bool keyword = path == "**" && !Has("startswith") && !Has("endswith");
         var alternatives = new List<ConditionSyntax>();
         foreach (var v in values)
         {
             // base64offset is matched with contains by definition: the fragment sits inside a longer string.
-            string glob = Has("contains") || (encoded && Has("base64offset") && !Has("startswith") && !Has("endswith")) ? $"*{v}*"
+            string glob = Has("contains") || keyword || (encoded && Has("base64offset") && !Has("startswith") && !Has("endswith")) ? $"*{v}*"
                 : Has("startswith") ? $"{v}*"
                 : Has("endswith") ? $"*{v}"
                 : v;
@@ -573,12 +586,16 @@ public static partial class SigmaReader
         return Cidr.TryParse(addr, out var a) && a.First == c.First;
     }
 
-    /// <summary>windash: every leading '-' or '/' of a word (at the start or after a space) in each of the five dash forms.</summary>
+    /// <summary>
+    /// windash: every '-' or '/' that starts a word (after the start or a non-word character, before a word
+    /// character: pySigma's <c>\B[-/]\b</c>) in each of the five dash forms.
+    /// </summary>
     internal static IEnumerable<string> Windash(string value)
     {
+        static bool IsWord(char c) => char.IsLetterOrDigit(c) || c == '_';
         var positions = new List<int>();
         for (int i = 0; i < value.Length; i++)
-            if (value[i] is '-' or '/' && (i == 0 || char.IsWhiteSpace(value[i - 1]))) positions.Add(i);
+            if (value[i] is '-' or '/' && (i == 0 || !IsWord(value[i - 1])) && i + 1 < value.Length && IsWord(value[i + 1])) positions.Add(i);
         if (positions.Count == 0) return [value];
         if (positions.Count > 6) positions = positions.Take(6).ToList(); // 5^6 variants at most
         var results = new List<string> { value };
