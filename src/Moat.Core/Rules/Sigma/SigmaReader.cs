@@ -567,7 +567,7 @@ public static partial class SigmaReader
     {
         if (WildcardTest.HasWildcards(glob))
         {
-            // "*" alone is Sigma's idiom for "present and not empty"; a bare glob of stars needs one character.
+            // "*" alone (Sigma's idiom for "the field is there") matches any text, the empty one included, as the spec says.
             return cased ? Field(path, span, ("wildcard", glob)) : Field(path, span, ("wildcard", glob), ("ignore_case", "true"));
         }
         var literal = WildcardTest.Unescape(glob);
