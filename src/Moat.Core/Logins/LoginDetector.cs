@@ -33,7 +33,7 @@ public sealed class NoIntel : ILoginIntel
 
     public string? AsnOrg(string ip) => null;
 
-    public bool IsPrivate(string ip) => PrivateAddresses.IsPrivate(ip);
+    public bool IsPrivate(string ip) => Moat.Intel.IpClass.IsPrivate(ip) || ip is "localhost" or "[local]";
 }
 
 /// <summary>Private and special-use address space (not the documentation ranges: they stand in for public callers).</summary>
