@@ -192,6 +192,7 @@ public sealed class LoginLogReader(LoginReadOptions options)
                 if (_kind == LogKind.CloudTrail)
                 {
                     _errors.Add(new ReadError(Source, "a CloudTrail log, not a database log: it is scanned for CloudTrail findings instead"));
+                    _complete = false;
                     return Result();
                 }
                 if (_kind == LogKind.Unknown)
@@ -207,7 +208,8 @@ public sealed class LoginLogReader(LoginReadOptions options)
                     LogLayout.Base64 => ReadBase64(stream),
                     _ => ReadLines(stream),
                 };
-                if (gzip?.Problem(decoded) is { } problem)
+                // Only an input read to its end can be checked against the gzip trailer.
+                if (_complete && gzip?.Problem(decoded) is { } problem)
                 {
                     _errors.Add(new ReadError(Source, $"{problem}; the lines before the cut were read", ByteOffset: decoded));
                     _complete = false;
@@ -356,7 +358,6 @@ public sealed class LoginLogReader(LoginReadOptions options)
         void IRecordSink.OnError(ReadError error)
         {
             _errors.Add(_lineOverride is { } line ? error with { Line = line, ByteOffset = null } : error);
-            _complete = false;
         }
 
         /// <summary>One JSON record: a subscription payload, an exported event, <c>aws logs</c> output, or a Lambda event.</summary>

@@ -354,7 +354,7 @@ public sealed class PostgresLogParser : ILoginLogParser
         if (ReadRefusal(m, ref refusal))
         {
             var c = Find(line, ref f);
-            if (c is not null && c.State is PgState.InSession or PgState.Done or PgState.Decided)
+            if (c is not null && c.State is PgState.Done or PgState.Decided)
             {
                 LinesIgnored++;
                 return;
@@ -585,7 +585,7 @@ public sealed class PostgresLogParser : ILoginLogParser
     private PgConnection FindOrStart(ReadOnlySpan<char> line, ref PgLine f, long lineNumber)
     {
         var c = Find(line, ref f);
-        if (c is not null && c.State is not (PgState.InSession or PgState.Done)) return c;
+        if (c is not null && c.State != PgState.Done) return c;
         if (c is not null) _open.Remove(c.Pid);
         c = Start(line, ref f, lineNumber);
         _open[c.Pid] = c;
@@ -627,7 +627,6 @@ public sealed class PostgresLogParser : ILoginLogParser
     {
         if (_pending > 0 && _open.TryGetValue(pid, out var c) && c.Pending)
         {
-            if (c.State == PgState.Decided) _open.Remove(pid);
             Publish(c);
         }
     }
@@ -647,7 +646,6 @@ public sealed class PostgresLogParser : ILoginLogParser
             if (c.Version == next.Version && c.State == PgState.Received)
             {
                 if (now - c.Opened <= _timeout) break;
-                if (_open.TryGetValue(c.Pid, out var same) && ReferenceEquals(same, c)) _open.Remove(c.Pid);
                 Decide(c, LoginOutcome.Incomplete, LoginReason.NothingAfterConnect, c.Opened, c.OpenedLine);
                 Publish(c);
             }
@@ -659,7 +657,6 @@ public sealed class PostgresLogParser : ILoginLogParser
             if (c.Version == next.Version && c.Pending)
             {
                 if (now - c.DecidedAt <= SettleTime) break;
-                if (c.State == PgState.Decided && _open.TryGetValue(c.Pid, out var same) && ReferenceEquals(same, c)) _open.Remove(c.Pid);
                 Publish(c);
             }
             _settling.Dequeue();
@@ -689,15 +686,21 @@ public sealed class PostgresLogParser : ILoginLogParser
         c.State = PgState.Decided;
     }
 
+    /// <summary>
+    /// Adds the connection's event and forgets the connection: from here on its lines are the session's, not the
+    /// login's. Keeping sessions would hold one entry per pid for as long as the log runs when
+    /// <c>log_disconnections</c> is off.
+    /// </summary>
     private void Publish(PgConnection c)
     {
+        if (_open.TryGetValue(c.Pid, out var same) && ReferenceEquals(same, c)) _open.Remove(c.Pid);
         if (c.Pending)
         {
             c.Pending = false;
             _pending--;
         }
         var outcome = c.State == PgState.Decided ? c.Outcome : LoginOutcome.Success;
-        c.State = outcome == LoginOutcome.Success ? PgState.InSession : PgState.Done;
+        c.State = PgState.Done;
         c.Version++;
         var identity = string.Create(CultureInfo.InvariantCulture,
             $"{_database}|{c.Pid}|{c.Host}|{c.Port}|{c.Opened.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'}");
@@ -735,8 +738,7 @@ internal enum PgState : byte
     Authenticated, // credentials accepted; authorization may still refuse
     Authorized,    // authorized; the role and database checks may still refuse
     Decided,       // failure waiting for its DETAIL, or incomplete about to be published
-    InSession,     // success published; later lines of the pid belong to the session
-    Done,
+    Done,          // published; later lines of the pid belong to the session
 }
 
 /// <summary>What is known so far of one connection (one backend process).</summary>

@@ -21,6 +21,7 @@ public sealed class PostgresLinePrefixTests
     // Not in the list: found by its timestamp, [pid] and severity.
     [InlineData("2024-08-03 14:44:05.250 UTC [3000] [user=,db=,app=] ", "2024-08-03 14:44:05.250 UTC [3000] [user=app,db=appdb,app=psql] ")]
     [InlineData("2024-08-03 14:44:05 UTC db=,user= [3000] ", "2024-08-03 14:44:05 UTC db=appdb,user=app [3000] ")]
+    [InlineData("1722696245.250 [3000] ", "1722696245.251 [3000] ")]
     public void Reads_each_prefix(string before, string after)
     {
         var parser = Feed.Postgres(

@@ -263,6 +263,9 @@ public sealed class PostgresLogParserTests
     [InlineData("FATAL:  no PostgreSQL user name specified in startup packet", LoginReason.InvalidStartupPacket)]
     [InlineData("FATAL:  canceling authentication due to timeout", LoginReason.AuthenticationTimeout)]
     [InlineData("LOG:  could not receive data from client: Connection reset by peer", LoginReason.ConnectionLost)]
+    [InlineData("LOG:  could not accept SSL connection: wrong version number", LoginReason.SslFailed)]
+    [InlineData("LOG:  received unencrypted data after SSL request", LoginReason.InvalidStartupPacket)]
+    [InlineData("FATAL:  the database system is starting up", "the database system is starting up")]
     public void Probes_and_broken_startups_are_incomplete(string message, string reason)
     {
         const string f = "2024-08-03 14:44:05 UTC:198.51.100.7(51000):[unknown]@[unknown]:[5000]:";
