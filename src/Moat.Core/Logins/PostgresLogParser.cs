@@ -106,8 +106,13 @@ public sealed class PostgresLogParser : ILoginLogParser
             case PgSeverity.Fatal:
                 OnFatal(line, message, ref f, lineNumber);
                 break;
-            case PgSeverity.Detail or PgSeverity.Hint or PgSeverity.Context or PgSeverity.Location:
+            case PgSeverity.Detail:
                 OnDetail(message, ref f);
+                break;
+            case PgSeverity.Hint or PgSeverity.Context or PgSeverity.Location or PgSeverity.Statement or PgSeverity.Query:
+                // Parts of the message before (LOCATION under each message with log_error_verbosity = verbose):
+                // they say nothing new about the process, so they settle nothing.
+                if (!(_open.TryGetValue(f.Pid, out var c) && c.State == PgState.Decided)) LinesIgnored++;
                 break;
             default:
                 Ignore(f.Pid);
@@ -414,7 +419,7 @@ public sealed class PostgresLogParser : ILoginLogParser
     {
         if (!_open.TryGetValue(f.Pid, out var held) || held.State != PgState.Decided)
         {
-            Ignore(f.Pid);
+            LinesIgnored++;
             return;
         }
         if (held.Reason != LoginReason.PasswordFailed) return;

@@ -423,10 +423,28 @@ public sealed class PostgresLogParserTests
         var e = Feed.Single(Feed.Postgres(
             "2025-11-06 13:18:05.351 UTC [21449] LOG:  00000: connection received: host=10.0.0.8 port=40404",
             "2025-11-06 13:18:05.351 UTC [21449] LOCATION:  BackendInitialize, backend_startup.c:240",
+            "2025-11-06 13:18:05.351 UTC [21449] LOG:  00000: connection authenticated: identity=\"pagila\" method=scram-sha-256 (/etc/postgresql/18/main/pg_hba.conf:128)",
+            "2025-11-06 13:18:05.351 UTC [21449] LOCATION:  ClientAuthentication, auth.c:354",
             "2025-11-06 13:18:05.351 UTC [21449] LOG:  00000: connection authorized: user=pagila database=pagila application_name=psql",
             "2025-11-06 13:18:05.351 UTC [21449] LOCATION:  PerformAuthentication, postinit.c:309"));
 
         Assert.Equal((LoginOutcome.Success, "pagila", "10.0.0.8"), (e.Outcome, e.User, e.RemoteIp));
+    }
+
+    [Fact]
+    public void Real_verbose_log_with_hostnames_and_cet_gives_one_event_per_connection()
+    {
+        // A LOCATION line follows "connection authenticated": it must not settle the login before it is authorized.
+        var parser = Feed.Postgres(File.ReadAllLines(Feed.Fixture("postgres15-rds-prefix-verbose-cet.log")));
+
+        Assert.Empty(parser.Errors);
+        Assert.Equal(2, parser.Events.Count);
+        var success = parser.Events[0];
+        Assert.Equal((LoginOutcome.Success, "app", "appdb", "psql", "TLSv1.3", "scram-sha-256"),
+            (success.Outcome, success.User, success.DatabaseName, success.Application, success.Ssl, success.AuthMethod));
+        Assert.Equal(("localhost", 45514), (success.RemoteIp, success.RemotePort));
+        Assert.Equal(TimeSpan.FromHours(1), success.Time.Offset);
+        Assert.Equal((LoginOutcome.Failure, LoginReason.PasswordFailed), (parser.Events[1].Outcome, parser.Events[1].Reason));
     }
 
     [Fact]
