@@ -43,17 +43,27 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
 
         PATH is a file, a folder (walked recursively, e.g. the S3 layout AWSLogs/<account>/CloudTrail/...),
         or - for standard input. Formats are detected from content: {"Records":[...]}, a JSON array of events,
-        JSON Lines, EventBridge envelopes; any of them gzip-compressed.
+        JSON Lines, EventBridge envelopes; any of them gzip-compressed. PostgreSQL logs and MySQL/MariaDB audit
+        logs (plain, gzip, or as CloudWatch Logs delivers them) go to login detection.
 
         Options:
           --rules DIR          add rules from DIR (file or folder; repeatable) to the built-in rules;
                                Moat rules and Sigma rules (recognised by logsource + detection) alike
           --only-rules DIR     use only rules from DIR (repeatable); no built-in rules
-          --format FORMAT      table (default) or jsonl (one finding per line)
+          --format FORMAT      table (default), jsonl (one finding per line) or guardduty (GuardDuty-shaped JSON lines)
           --fail-on SEVERITY   exit 1 when a finding is at or above SEVERITY (info|low|medium|high|critical)
           --threads N          worker threads (default: all cores)
           --sigma-placeholder NAME=VALUE[,VALUE]
                                values for a Sigma %NAME% placeholder under |expand (repeatable)
+        Database logins (PostgreSQL logs, MySQL/MariaDB audit logs, also inside CloudWatch Logs exports):
+          --kind KIND          cloudtrail, postgresql or mysql-audit for every input (default: from content)
+          --db-instance NAME   the database the logs are from, when no CloudWatch log group says it
+          --state PATH         where login profiles persist (default: ~/.local/share/moat/state.db)
+          --learning-period D  no anomaly findings during a database's first D of event time (default 14d)
+          --threat-list FILE   IPs/CIDRs (one per line, FireHOL netset, or CSV with an ip column); repeatable
+          --tor-exits FILE     Tor exit list (bulk list or exit-addresses format)
+          --asn-db FILE        iptoasn TSV (ip2asn-v4.tsv.gz ...) for ASN organisations of sources
+          --include-internal   also judge rdsadmin and local-socket connections
           -v, --verbose        table output includes each finding's runbook
           -q, --quiet          no status or progress on stderr (errors are still printed)
 
@@ -135,12 +145,24 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
 
     private int Scan(string[] args)
     {
-        var p = ParsedArgs.Parse(args, 1, new HashSet<string> { "--quiet", "--verbose", "--help" },
-            new HashSet<string> { "--rules", "--only-rules", "--format", "--fail-on", "--threads", "--sigma-placeholder" }, Short);
+        var p = ParsedArgs.Parse(args, 1, new HashSet<string> { "--quiet", "--verbose", "--help", "--include-internal" },
+            new HashSet<string> { "--rules", "--only-rules", "--format", "--fail-on", "--threads", "--sigma-placeholder",
+                "--kind", "--db-instance", "--state", "--learning-period", "--threat-list", "--tor-exits", "--asn-db" }, Short);
         if (p.Has("--help")) { _out.WriteLine(ScanHelp); return ExitCodes.Ok; }
         if (p.Positionals.Count == 0) throw new UsageException("scan needs at least one PATH (a file, a folder, or - for stdin)");
         var format = p.Value("--format") ?? "table";
-        if (format is not ("table" or "jsonl")) throw new UsageException($"unknown format '{format}' (table, jsonl)", Array.IndexOf(args, format));
+        if (format is not ("table" or "jsonl" or "guardduty")) throw new UsageException($"unknown format '{format}' (table, jsonl, guardduty)", Array.IndexOf(args, format));
+        var forcedKind = p.Value("--kind") switch
+        {
+            null => Moat.Logins.LogKind.Unknown,
+            "cloudtrail" => Moat.Logins.LogKind.CloudTrail,
+            "postgresql" or "postgres" => Moat.Logins.LogKind.PostgreSql,
+            "mysql-audit" or "mysql" or "mariadb" => Moat.Logins.LogKind.MySqlAudit,
+            var k => throw new UsageException($"unknown kind '{k}' (cloudtrail, postgresql, mysql-audit)", Array.IndexOf(args, k)),
+        };
+        var learning = TimeSpan.FromDays(14);
+        if (p.Value("--learning-period") is { } lp && !RuleReader.TryParseDuration(lp, out learning))
+            throw new UsageException($"--learning-period takes a duration like 14d, 12h or 30m, not '{lp}'", Array.IndexOf(args, lp));
         Severity? failOn = null;
         if (p.Value("--fail-on") is { } fo)
         {
@@ -163,21 +185,36 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         foreach (var e in readErrors) stderr.WriteLine("[!] " + e);
         if (readErrors.Count > 0) code = ExitCodes.Worst(code, ExitCodes.InputUnreadable);
 
+        // Route inputs: database logs to login detection, the rest to the CloudTrail scanner.
+        var cloudTrailInputs = new List<InputFile>();
+        var loginInputs = new List<InputFile>();
+        foreach (var input in inputs)
+        {
+            var kind = forcedKind != Moat.Logins.LogKind.Unknown ? forcedKind
+                : input.Path is null ? Moat.Logins.LogKind.CloudTrail : Moat.Logins.LoginLogReader.Sniff(input);
+            if (kind is Moat.Logins.LogKind.PostgreSql or Moat.Logins.LogKind.MySqlAudit) loginInputs.Add(input);
+            else cloudTrailInputs.Add(input);
+        }
+        inputs = cloudTrailInputs;
+
         var index = new RuleIndex(load.Rules);
         var scanner = new Scanner(index, threads);
         var table = format == "table" ? new TableFindingWriter(_out, p.Has("--verbose")) : null;
         using var jsonl = format == "jsonl" ? new JsonFindingWriter(_out.BaseStream) : null;
+        using var guardduty = format == "guardduty" ? new GuardDutyFindingWriter(_out.BaseStream) : null;
         bool failHit = false;
         var progress = new ProgressBar(stderr, enabled: stderrIsTerminal && !quiet);
         var correlations = new CorrelationEngine(load.Rules, load.Correlations);
         void Emit(Finding f)
         {
             if (failOn is { } min && f.Severity >= min) failHit = true;
+            // In jsonl and guardduty modes nothing else writes to stdout, so no text is buffered ahead of these.
             if (table is not null) table.Add(f);
-            else jsonl!.Write(f); // nothing else writes to stdout in jsonl mode, so no text is buffered ahead of it
+            else if (jsonl is not null) jsonl.Write(f);
+            else guardduty!.Write(f);
         }
         var sw = Stopwatch.StartNew();
-        var totals = scanner.Run(inputs, r =>
+        var totals = inputs.Count == 0 ? new ScanTotals(0, 0, 0, 0, 0, 0) : scanner.Run(inputs, r =>
         {
             progress.Clear();
             // A badly broken file could produce an error per line; the first ones locate the problem.
@@ -194,6 +231,12 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         var correlationNotes = new List<string>();
         foreach (var f in correlations.Finish(correlationNotes)) Emit(f);
         foreach (var n in correlationNotes) Status(quiet, "[*] " + n);
+
+        if (loginInputs.Count > 0)
+        {
+            var loginCode = ScanLogins(p, loginInputs, forcedKind, learning, quiet, Emit);
+            code = ExitCodes.Worst(code, loginCode);
+        }
         sw.Stop();
 
         double secs = Math.Max(sw.Elapsed.TotalSeconds, 1e-6);
@@ -208,6 +251,54 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             code = ExitCodes.Worst(code, ExitCodes.InputUnreadable);
         }
         if (failHit) code = ExitCodes.Worst(code, ExitCodes.Findings);
+        return code;
+    }
+
+    /// <summary>Login detection over the database-log inputs; returns the exit code it contributes.</summary>
+    private int ScanLogins(ParsedArgs p, List<InputFile> inputs, Moat.Logins.LogKind kind, TimeSpan learning, bool quiet, Action<Finding> emit)
+    {
+        int code = ExitCodes.Ok;
+        var intel = Moat.Intel.IntelLookup.Load(p.All("--threat-list"), p.All("--tor-exits"), p.All("--asn-db"));
+        foreach (var e in intel.Errors) stderr.WriteLine("[!] " + e);
+        foreach (var w in intel.Warnings) stderr.WriteLine($"[*] {w.Source}: {w.Message}");
+        foreach (var s in intel.Summary) Status(quiet, "[+] " + s);
+        if (intel.Errors.Count > 0) code = ExitCodes.InputUnreadable;
+
+        var statePath = p.Value("--state") ?? Moat.State.Sqlite.SqliteProfileStore.DefaultPath();
+        Moat.State.Sqlite.SqliteProfileStore store;
+        try
+        {
+            store = new Moat.State.Sqlite.SqliteProfileStore(statePath);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"[!] cannot open the state file {statePath}: {e.Message}");
+            return ExitCodes.UsageOrRules;
+        }
+        using (store)
+        {
+            var readOptions = new Moat.Logins.LoginReadOptions { Kind = kind == Moat.Logins.LogKind.CloudTrail ? Moat.Logins.LogKind.Unknown : kind, DbInstance = p.Value("--db-instance") };
+            var detectOptions = new Moat.Logins.LoginDetectionOptions { LearningPeriod = learning, IncludeInternal = p.Has("--include-internal") };
+            var sw = Stopwatch.StartNew();
+            var (findings, totals) = new LoginScan(store, intel, readOptions, detectOptions).Run(inputs, r =>
+            {
+                const int maxErrorsPerInput = 20;
+                foreach (var e in r.Errors.Take(maxErrorsPerInput)) stderr.WriteLine("[!] " + e);
+                if (r.Errors.Count > maxErrorsPerInput)
+                    stderr.WriteLine($"[!] {r.Input.DisplayName}: {r.Errors.Count - maxErrorsPerInput} more error(s) in this input not shown");
+            });
+            foreach (var f in findings) emit(f);
+            double secs = Math.Max(sw.Elapsed.TotalSeconds, 1e-6);
+            Status(quiet, $"[+] Login detection: {totals.Lines:N0} lines, {totals.Events:N0} login events in {totals.Inputs} input(s) in {secs:0.00}s ({totals.Lines / secs:N0} lines/s); " +
+                $"{findings.Count} finding(s); state {statePath}");
+            if (totals.AlreadySeen > 0) Status(quiet, $"[*] {totals.AlreadySeen:N0} login event(s) were already processed by an earlier scan (state {statePath}) and were not judged again");
+            if (totals.InternalSkipped > 0) Status(quiet, $"[*] {totals.InternalSkipped:N0} internal connection(s) (rdsadmin, local socket) left out; --include-internal judges them");
+            if (totals.UnreadableInputs > 0)
+            {
+                stderr.WriteLine($"[!] {totals.UnreadableInputs} database log input(s) could not be read completely; every readable line was used.");
+                code = ExitCodes.Worst(code, ExitCodes.InputUnreadable);
+            }
+        }
         return code;
     }
 
