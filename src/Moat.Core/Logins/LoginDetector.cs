@@ -127,7 +127,8 @@ public sealed class LoginDetector(IProfileStore store, ILoginIntel intel, LoginD
         [AnomalousSuccess, AnomalousFailure, SuccessfulBruteForce, MaliciousSuccess, MaliciousFailure, MaliciousProbe, TorSuccess, TorFailure, TorProbe];
 
     private readonly Dictionary<string, DatabaseProfile> _profiles = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, PriorityQueue<LoginEvent, (DateTimeOffset, long)>> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PriorityQueue<LoginEvent, (DateTimeOffset, int, long, long)>> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _sourceOrder = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _newest = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Db, string Ip), Queue<(DateTimeOffset Time, LoginOutcome Outcome, bool Unusual)>> _recent = new();
     private readonly Dictionary<(string Type, string Db, string User, string Ip), Aggregate> _open = new();
@@ -159,7 +160,10 @@ public sealed class LoginDetector(IProfileStore store, ILoginIntel intel, LoginD
     public void Add(LoginEvent e)
     {
         if (!_pending.TryGetValue(e.Database, out var queue)) _pending[e.Database] = queue = new();
-        queue.Enqueue(e, (e.Time, _sequence++));
+        // Log timestamps often have whole seconds, and a parser decides a connection's outcome only when a later
+        // line settles it: within one second, the order of the lines in their file is the true order.
+        if (!_sourceOrder.TryGetValue(e.Source, out var sourceIndex)) _sourceOrder[e.Source] = sourceIndex = _sourceOrder.Count;
+        queue.Enqueue(e, (e.Time, sourceIndex, e.Line, _sequence++));
         if (!_newest.TryGetValue(e.Database, out var newest) || e.Time > newest) _newest[e.Database] = newest = e.Time;
         while (queue.TryPeek(out var head, out _) && newest - head.Time > options.ReorderWindow)
             Process(queue.Dequeue());
