@@ -264,7 +264,7 @@ public sealed class LoginDetector(IProfileStore store, ILoginIntel intel, LoginD
                 profile.FailedLogins++;
                 if (list is not null) Report(MaliciousFailure, e, Severity.Medium, null, list, null);
                 if (tor) Report(TorFailure, e, Severity.Medium, null, "tor-exit", null);
-                var unusual = UnusualFailure(profile, e, user, network, asn);
+                var unusual = UnusualFailure(profile, user, network, asn);
                 if (!learning && unusual.Count > 0)
                     Report(AnomalousFailure, e, Severity.Low, null, null, (unusual, History(profile, user)));
                 recent.Enqueue((e.Time, e.Outcome, unusual.Count > 0));
@@ -302,20 +302,8 @@ public sealed class LoginDetector(IProfileStore store, ILoginIntel intel, LoginD
     /// <summary>The dimensions of a success that the profile has not seen (GuardDuty's "unusual behavior").</summary>
     private static List<KeyValuePair<string, string>> UnusualSuccess(DatabaseProfile p, LoginEvent e, string user, string network, string? asn)
     {
-        var unusual = new List<KeyValuePair<string, string>>();
-        if (!p.Users.TryGetValue(user, out var u))
-        {
-            unusual.Add(new("user", user));
-            return unusual;
-        }
-        // A source counts as unusual when neither its network nor (when known) its ASN organisation was seen.
-        bool networkSeen = u.Networks.ContainsKey(network);
-        bool asnSeen = asn is not null && u.AsnOrgs.ContainsKey(asn);
-        if (!networkSeen && !asnSeen)
-        {
-            unusual.Add(new("network", network));
-            if (asn is not null) unusual.Add(new("asnOrg", asn));
-        }
+        var unusual = UnusualActor(p, user, network, asn, out var u);
+        if (u is null) return unusual;
         if (!string.IsNullOrEmpty(e.Application) && u.Applications.Count > 0 && !u.Applications.ContainsKey(e.Application))
             unusual.Add(new("application", e.Application));
         if (!string.IsNullOrEmpty(e.DatabaseName) && u.DatabaseNames.Count > 0 && !u.DatabaseNames.ContainsKey(e.DatabaseName))
@@ -324,10 +312,17 @@ public sealed class LoginDetector(IProfileStore store, ILoginIntel intel, LoginD
     }
 
     /// <summary>A failure is unusual when it names a user the database never let in, or comes from an unseen source.</summary>
-    private static List<KeyValuePair<string, string>> UnusualFailure(DatabaseProfile p, LoginEvent e, string user, string network, string? asn)
+    private static List<KeyValuePair<string, string>> UnusualFailure(DatabaseProfile p, string user, string network, string? asn) =>
+        UnusualActor(p, user, network, asn, out _);
+
+    /// <summary>
+    /// Who and where from: an unseen user, or a source whose network and (when known) ASN organisation were
+    /// both unseen for the user. <paramref name="u"/> is the user's profile when the user is known.
+    /// </summary>
+    private static List<KeyValuePair<string, string>> UnusualActor(DatabaseProfile p, string user, string network, string? asn, out UserProfile? u)
     {
         var unusual = new List<KeyValuePair<string, string>>();
-        if (!p.Users.TryGetValue(user, out var u))
+        if (!p.Users.TryGetValue(user, out u))
         {
             unusual.Add(new("user", user));
             return unusual;

@@ -39,11 +39,9 @@ public sealed record InputFile(string DisplayName, string? Path, long Length)
 }
 
 /// <summary>A read-only stream that replays a few already-read bytes before the rest of another stream.</summary>
-internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) : Stream
+internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) : ReadOnlyWrapperStream(rest)
 {
     private ReadOnlyMemory<byte> _prefix = prefix;
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -54,24 +52,9 @@ internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) :
             _prefix = _prefix[n..];
             return n;
         }
-        return rest.Read(buffer);
+        return Inner.Read(buffer);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) rest.Dispose();
-        base.Dispose(disposing);
-    }
 }
 
 /// <summary>
@@ -79,18 +62,16 @@ internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) :
 /// when a file is cut off (a truncated S3 download, a partial copy). A gzip member ends with the size of its
 /// data modulo 2^32; comparing it with what was decoded tells a complete file from a cut one.
 /// </summary>
-internal sealed class GzipTail(Stream inner) : Stream
+internal sealed class GzipTail(Stream inner) : ReadOnlyWrapperStream(inner)
 {
     private readonly byte[] _last = new byte[8];
     private long _total;
     private int _headers; // gzip member headers (1f 8b 08) seen after the first byte
     private int _carry;   // how many of 1f 8b ended the previous read
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
-        int n = inner.Read(buffer);
+        int n = Inner.Read(buffer);
         var data = buffer[..n];
         Watch(data);
         return n;
@@ -137,19 +118,4 @@ internal sealed class GzipTail(Stream inner) : Stream
         return $"gzip data ends early: the file is truncated (decoded {decodedBytes} bytes; the gzip trailer is missing or damaged)";
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) inner.Dispose();
-        base.Dispose(disposing);
-    }
 }
