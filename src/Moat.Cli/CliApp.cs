@@ -30,6 +30,7 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
           moat rules docs --out DIR       a static HTML + Markdown site of the rules, with an ATT&CK coverage matrix
           moat rules navigator            an ATT&CK Navigator layer (JSON) of the rules' coverage
           moat test [DIR...]              run rules' embedded tests; built-in rules when no DIR
+          moat alerts list|show|close|reopen   alerts kept by `moat scan --state PATH`
           moat --version
 
         Run 'moat COMMAND --help' for a command's options.
@@ -58,7 +59,9 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         Database logins (PostgreSQL logs, MySQL/MariaDB audit logs, also inside CloudWatch Logs exports):
           --kind KIND          cloudtrail, postgresql or mysql-audit for every input (default: from content)
           --db-instance NAME   the database the logs are from, when no CloudWatch log group says it
-          --state PATH         where login profiles persist (default: ~/.local/share/moat/state.db)
+          --state PATH         keep matches as alerts and remember scanned inputs in PATH (SQLite); also where
+                               login profiles persist (default for logins: ~/.local/share/moat/state.db)
+          --rescan             with --state: read inputs again even if they were scanned before
           --learning-period D  no anomaly findings during a database's first D of event time (default 14d)
           --threat-list FILE   IPs/CIDRs (one per line, FireHOL netset, or CSV with an ip column); repeatable
           --tor-exits FILE     Tor exit list (bulk list or exit-addresses format)
@@ -137,7 +140,8 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             "scan" => Scan(args),
             "test" => Test(args),
             "rules" => Rules(args),
-            _ => throw new UsageException($"unknown command '{args[0]}' (scan, rules, test)", 0),
+            "alerts" => Alerts(args),
+            _ => throw new UsageException($"unknown command '{args[0]}' (scan, rules, test, alerts)", 0),
         };
     }
 
@@ -145,7 +149,7 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
 
     private int Scan(string[] args)
     {
-        var p = ParsedArgs.Parse(args, 1, new HashSet<string> { "--quiet", "--verbose", "--help", "--include-internal" },
+        var p = ParsedArgs.Parse(args, 1, new HashSet<string> { "--quiet", "--verbose", "--help", "--include-internal", "--rescan" },
             new HashSet<string> { "--rules", "--only-rules", "--format", "--fail-on", "--threads", "--sigma-placeholder",
                 "--kind", "--db-instance", "--state", "--learning-period", "--threat-list", "--tor-exits", "--asn-db" }, Short);
         if (p.Has("--help")) { _out.WriteLine(ScanHelp); return ExitCodes.Ok; }
@@ -197,6 +201,27 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         }
         inputs = cloudTrailInputs;
 
+        // With --state, matches are kept as alerts and inputs already scanned (same path, size, time and head)
+        // are not read again, unless --rescan.
+        using var alertStore = p.Value("--state") is { } alertStatePath ? OpenAlertStore(alertStatePath) : null;
+        if (p.Value("--state") is not null && alertStore is null) return ExitCodes.UsageOrRules;
+        var recorder = new Moat.Alerts.MatchRecorder(load.Rules);
+        var fingerprints = new Dictionary<InputFile, Moat.Alerts.InputFingerprint?>();
+        if (alertStore is not null)
+        {
+            var fresh = new List<InputFile>();
+            int skipped = 0;
+            foreach (var input in inputs)
+            {
+                var fp = input.Path is null ? null : Moat.Alerts.InputFingerprint.Of(input.Path);
+                if (fp is not null && !p.Has("--rescan") && alertStore.IsProcessed(fp)) { skipped++; continue; }
+                fingerprints[input] = fp;
+                fresh.Add(input);
+            }
+            if (skipped > 0) Status(quiet, $"[*] {skipped} input(s) were scanned before and have not changed (state {alertStore.Path}); --rescan reads them again");
+            inputs = fresh;
+        }
+
         var index = new RuleIndex(load.Rules);
         var scanner = new Scanner(index, threads);
         var table = format == "table" ? new TableFindingWriter(_out, p.Has("--verbose")) : null;
@@ -224,12 +249,18 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
                 stderr.WriteLine($"[!] {r.Input.DisplayName}: {r.Errors.Count - maxErrorsPerInput} more error(s) in this input not shown");
             if (r.NonEvents > 0)
                 Status(quiet, $"[*] {r.Input.DisplayName}: {r.NonEvents} record(s) are not CloudTrail events (no eventName), first at record {r.FirstNonEvent?.Index}; not evaluated");
+            var kept = new List<Finding>();
             foreach (var f in r.Findings)
-                if (correlations.Observe(f)) Emit(f);
+                if (correlations.Observe(f)) { Emit(f); kept.Add(f); }
+            // One transaction per input: its matches and its "scanned" mark, or neither if moat is killed.
+            // An input that could not be read completely is not marked, so the next run reads it again.
+            alertStore?.Commit(r.Complete && r.Errors.Count == 0 ? fingerprints.GetValueOrDefault(r.Input) : null, kept.Select(recorder.ToMatch).ToList());
         }, progress.Update);
         progress.Clear();
         var correlationNotes = new List<string>();
-        foreach (var f in correlations.Finish(correlationNotes)) Emit(f);
+        var correlated = correlations.Finish(correlationNotes);
+        foreach (var f in correlated) Emit(f);
+        if (correlated.Count > 0) alertStore?.Commit(null, correlated.Select(recorder.ToMatch).ToList());
         foreach (var n in correlationNotes) Status(quiet, "[*] " + n);
 
         if (loginInputs.Count > 0)
@@ -288,6 +319,11 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
                     stderr.WriteLine($"[!] {r.Input.DisplayName}: {r.Errors.Count - maxErrorsPerInput} more error(s) in this input not shown");
             });
             foreach (var f in findings) emit(f);
+            if (p.Value("--state") is not null && findings.Count > 0)
+            {
+                using var alerts = OpenAlertStore(statePath);
+                alerts?.Commit(null, findings.Select(new Moat.Alerts.MatchRecorder([]).ToMatch).ToList());
+            }
             double secs = Math.Max(sw.Elapsed.TotalSeconds, 1e-6);
             Status(quiet, $"[+] Login detection: {totals.Lines:N0} lines, {totals.Events:N0} login events in {totals.Inputs} input(s) in {secs:0.00}s ({totals.Lines / secs:N0} lines/s); " +
                 $"{findings.Count} finding(s); state {statePath}");
@@ -300,6 +336,124 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             }
         }
         return code;
+    }
+
+    private Moat.State.Sqlite.SqliteAlertStore? OpenAlertStore(string path)
+    {
+        try
+        {
+            return new Moat.State.Sqlite.SqliteAlertStore(path);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"[!] cannot open the state file {path}: {e.Message}");
+            return null;
+        }
+    }
+
+    private const string AlertsHelp = """
+        Usage:
+          moat alerts list [--state PATH] [--since TIME] [--severity SEV] [--rule GLOB] [--status open|closed] [--account ID] [--format table|jsonl]
+          moat alerts show ID [--state PATH]
+          moat alerts close ID --reason TEXT [--state PATH]
+          moat alerts reopen ID [--state PATH]
+        Alerts are the matches `moat scan --state PATH` kept, grouped per rule by dedup key and period (event time).
+        """;
+
+    private int Alerts(string[] args)
+    {
+        if (args.Length < 2 || args[1] is "--help" or "-h") { _out.WriteLine(AlertsHelp); return args.Length < 2 ? ExitCodes.UsageOrRules : ExitCodes.Ok; }
+        var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" },
+            new HashSet<string> { "--state", "--since", "--severity", "--rule", "--status", "--account", "--format", "--reason" }, Short);
+        var path = p.Value("--state") ?? Moat.State.Sqlite.SqliteProfileStore.DefaultPath();
+        if (!File.Exists(path)) throw new UsageException($"no state file at {path}; run moat scan --state {path} first");
+        using var store = OpenAlertStore(path);
+        if (store is null) return ExitCodes.UsageOrRules;
+        var alerts = Moat.Alerts.AlertGrouper.Group(store.Matches(), store.Statuses());
+        switch (args[1])
+        {
+            case "list":
+            {
+                DateTimeOffset? since = null;
+                if (p.Value("--since") is { } st)
+                {
+                    if (RuleReader.TryParseDuration(st, out var ago)) since = (alerts.Count == 0 ? DateTimeOffset.UtcNow : alerts.Max(a => a.LastSeen)) - ago;
+                    else if (DateTimeOffset.TryParse(st, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)) since = at;
+                    else throw new UsageException($"--since takes a time (2026-01-01T00:00:00Z) or a duration before the newest alert (24h), not '{st}'");
+                }
+                Severity? minSev = null;
+                if (p.Value("--severity") is { } sv)
+                {
+                    if (!SeverityNames.TryParse(sv, out var parsed)) throw new UsageException($"unknown severity '{sv}'");
+                    minSev = parsed;
+                }
+                var ruleGlob = p.Value("--rule") is { } rg ? new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(rg).Replace("\\*", ".*").Replace("\\?", ".") + "$") : null;
+                var selected = alerts.Where(a =>
+                    (since is null || a.LastSeen >= since) && (minSev is null || a.Severity >= minSev) && (ruleGlob is null || ruleGlob.IsMatch(a.RuleId))
+                    && (p.Value("--status") is not { } status || a.Status == status) && (p.Value("--account") is not { } acct || a.Account == acct)).ToList();
+                foreach (var a in selected)
+                {
+                    if (p.Value("--format") == "jsonl")
+                        _out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+                        {
+                            id = a.Id, ruleId = a.RuleId, dedupKey = a.DedupKey, severity = a.Severity.Name(), status = a.Status, statusReason = a.StatusReason,
+                            count = a.Count, firstSeen = a.FirstSeen.UtcDateTime.ToString("O"), lastSeen = a.LastSeen.UtcDateTime.ToString("O"),
+                            title = a.Title, account = a.Account, principal = a.Principal,
+                        }));
+                    else
+                        _out.WriteLine($"{a.Id}  {a.Severity.Name(),-8} {a.Status,-6} {a.Count,5}x  {a.FirstSeen:yyyy-MM-dd HH:mm}..{a.LastSeen:HH:mm}  {a.RuleId}  {TableFindingWriter.Clean(a.DedupKey)}");
+                }
+                stderr.WriteLine($"{selected.Count} of {alerts.Count} alert(s)");
+                return ExitCodes.Ok;
+            }
+            case "show" or "close" or "reopen":
+            {
+                if (p.Positionals.Count != 1) throw new UsageException($"alerts {args[1]} takes one alert id");
+                var alert = alerts.FirstOrDefault(a => a.Id.StartsWith(p.Positionals[0], StringComparison.OrdinalIgnoreCase));
+                if (alert is null) throw new UsageException($"no alert '{p.Positionals[0]}' in {path}", Array.IndexOf(args, p.Positionals[0]));
+                if (args[1] == "close")
+                {
+                    var reason = p.Value("--reason") ?? throw new UsageException("alerts close needs --reason TEXT");
+                    store.SetStatus(alert.Id, "closed", reason);
+                    stderr.WriteLine($"[+] alert {alert.Id} closed: {reason}");
+                    return ExitCodes.Ok;
+                }
+                if (args[1] == "reopen")
+                {
+                    store.SetStatus(alert.Id, "open", p.Value("--reason"));
+                    stderr.WriteLine($"[+] alert {alert.Id} reopened");
+                    return ExitCodes.Ok;
+                }
+                WriteAlert(alert);
+                return ExitCodes.Ok;
+            }
+            default:
+                throw new UsageException($"unknown alerts command '{args[1]}' (list, show, close, reopen)", 1);
+        }
+    }
+
+    private void WriteAlert(Moat.Alerts.Alert a)
+    {
+        _out.WriteLine($"alert {a.Id}  [{a.Severity.Name()}]  {a.Status}{(a.StatusReason is null ? "" : $" ({TableFindingWriter.Clean(a.StatusReason)})")}");
+        _out.WriteLine($"{TableFindingWriter.Clean(a.Title)}");
+        _out.WriteLine($"rule {a.RuleId}; key {TableFindingWriter.Clean(a.DedupKey)}; {a.Count} match(es) {a.FirstSeen:O} .. {a.LastSeen:O}");
+        _out.WriteLine();
+        _out.WriteLine("Timeline");
+        foreach (var m in a.Matches)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(m.FindingJson);
+            var f = doc.RootElement;
+            string Get(string k) => f.TryGetProperty(k, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? TableFindingWriter.Clean(v.GetString()!) : "-";
+            _out.WriteLine($"  {m.Time:O}  {Get("eventName"),-32} {Get("principal")} from {Get("sourceIp")}  event {Get("eventId")}");
+        }
+        using var first = System.Text.Json.JsonDocument.Parse(a.Matches[0].FindingJson);
+        foreach (var (label, key) in new[] { ("Runbook", "runbook"), ("Remediation", "remediation") })
+        {
+            if (!first.RootElement.TryGetProperty(key, out var v) || v.GetString() is not { Length: > 0 } text) continue;
+            _out.WriteLine();
+            _out.WriteLine(label);
+            foreach (var line in text.Split('\n')) _out.WriteLine("  " + TableFindingWriter.Clean(line));
+        }
     }
 
     private RuleLoadResult LoadRules(ParsedArgs p)

@@ -5,14 +5,12 @@ using Moat.Logins;
 namespace Moat.State.Sqlite;
 
 /// <summary>
-/// Login profiles in a SQLite file. One row per database holding its profile as JSON: profiles are small and
-/// read whole, so a normalised schema would buy nothing but joins. Schema changes are versioned through
-/// <c>PRAGMA user_version</c>; writes happen in one transaction at the end of a scan, in WAL mode with a busy
-/// timeout, so a second <c>moat</c> on the same file waits instead of corrupting it.
+/// Login profiles in the state file. One row per database holding its profile as JSON: profiles are small and
+/// read whole, so a normalised schema would buy nothing but joins. Writes happen in one transaction at the end
+/// of a scan.
 /// </summary>
 public sealed class SqliteProfileStore : IProfileStore, IDisposable
 {
-    private const int SchemaVersion = 1;
     private readonly SqliteConnection _db;
 
     public string Path { get; }
@@ -20,38 +18,12 @@ public sealed class SqliteProfileStore : IProfileStore, IDisposable
     public SqliteProfileStore(string path)
     {
         Path = path;
-        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, DefaultTimeout = 60 }.ToString());
-        _db.Open();
-        Exec("PRAGMA journal_mode=WAL;");
-        Exec("PRAGMA busy_timeout=60000;");
-        Migrate();
+        _db = StateFile.Open(path);
     }
 
     /// <summary>The default state file: the user's data folder (~/.local/share/moat/state.db on Linux).</summary>
     public static string DefaultPath() =>
         System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "moat", "state.db");
-
-    private void Migrate()
-    {
-        using var tx = _db.BeginTransaction();
-        long version = Scalar("PRAGMA user_version;", tx);
-        if (version > SchemaVersion)
-            throw new InvalidOperationException($"state file {Path} was written by a newer moat (schema {version}; this one knows {SchemaVersion})");
-        if (version < 1)
-        {
-            Exec("""
-                CREATE TABLE IF NOT EXISTS login_profiles (
-                    database TEXT PRIMARY KEY,
-                    profile  TEXT NOT NULL,
-                    updated  TEXT NOT NULL
-                );
-                """, tx);
-        }
-        Exec($"PRAGMA user_version={SchemaVersion};", tx);
-        tx.Commit();
-    }
 
     public DatabaseProfile? Load(string database)
     {
@@ -90,22 +62,6 @@ public sealed class SqliteProfileStore : IProfileStore, IDisposable
         var list = new List<string>();
         while (r.Read()) list.Add(r.GetString(0));
         return list;
-    }
-
-    private void Exec(string sql, SqliteTransaction? tx = null)
-    {
-        using var cmd = _db.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
-
-    private long Scalar(string sql, SqliteTransaction? tx = null)
-    {
-        using var cmd = _db.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public void Dispose() => _db.Dispose();

@@ -41,7 +41,16 @@ public sealed record MitreRef(string? Tactic, string? Technique);
 
 public sealed record SeverityWhen(Severity Severity, ConditionSyntax Condition, string? Reason);
 
-public sealed record DedupSpec(TemplateText? Key, TimeSpan Period);
+/// <summary>
+/// How matches become alerts: matches with the same rendered key within <see cref="Period"/> of an alert's
+/// first match are one alert; an alert opens once <see cref="Threshold"/> matches (optionally with that many
+/// distinct values of <see cref="DistinctField"/>) fall within one period.
+/// </summary>
+public sealed record DedupSpec(TemplateText? Key, TimeSpan Period)
+{
+    public int Threshold { get; init; } = 1;
+    public string? DistinctField { get; init; }
+}
 
 /// <summary>
 /// An embedded test. Besides match/no match it may pin the finding's severity and any output field, by its

@@ -267,9 +267,15 @@ public static partial class RuleReader
                 var period = TimeSpan.FromMinutes(60);
                 if (dm["period"] is YScalar ps && !TryParseDuration(ps.Value, out period))
                     ctx.Error(DiagnosticCodes.BadDuration, ps.Span, $"'{ps.Value}' is not a duration like 30m, 1h or 1d");
-                dedup = new DedupSpec(key, period);
+                int threshold = 1;
+                if (dm["threshold"] is YScalar th && (!int.TryParse(th.Value, out threshold) || threshold < 1))
+                    ctx.Error(DiagnosticCodes.BadNumber, th.Span, $"threshold is a whole number of matches (1 or more), not '{th.Value}'");
+                foreach (var e in dm.Entries)
+                    if (e.Key.Value is not ("key" or "period" or "threshold" or "distinct"))
+                        ctx.Warn(DiagnosticCodes.UnknownKey, e.Key.Span, $"dedup has no key '{e.Key.Value}' (key, period, threshold, distinct)");
+                dedup = new DedupSpec(key, period) { Threshold = Math.Max(1, threshold), DistinctField = ctx.OptionalText(dm, "distinct") };
             }
-            else ctx.Error(DiagnosticCodes.WrongType, dd.Span, "dedup is a mapping with key and period");
+            else ctx.Error(DiagnosticCodes.WrongType, dd.Span, "dedup is a mapping with key, period, threshold and distinct");
         }
 
         var tests = new List<RuleTest>();

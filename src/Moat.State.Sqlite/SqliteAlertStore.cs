@@ -1,0 +1,129 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Moat.Alerts;
+using Moat.Rules;
+
+namespace Moat.State.Sqlite;
+
+/// <summary>
+/// Alert state in the state file. An input's matches and its "processed" mark are written in one transaction,
+/// so a scan killed at any point leaves either all of an input or none of it; matches are keyed by rule and
+/// event, so storing one twice is a no-op. Alerts are grouped from the matches when read (see
+/// <see cref="AlertGrouper"/>), which is what makes a killed-and-rerun scan end with exactly the same alerts.
+/// </summary>
+public sealed class SqliteAlertStore : IAlertStore, IDisposable
+{
+    private readonly SqliteConnection _db;
+
+    public string Path { get; }
+
+    public SqliteAlertStore(string path)
+    {
+        Path = path;
+        _db = StateFile.Open(path);
+    }
+
+    public bool IsProcessed(InputFingerprint input)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT 1 FROM inputs WHERE path = $p AND size = $s AND modified = $m AND head_hash = $h";
+        cmd.Parameters.AddWithValue("$p", input.Path);
+        cmd.Parameters.AddWithValue("$s", input.Size);
+        cmd.Parameters.AddWithValue("$m", input.ModifiedTicks);
+        cmd.Parameters.AddWithValue("$h", input.HeadHash);
+        return cmd.ExecuteScalar() is not null;
+    }
+
+    public void Commit(InputFingerprint? input, IReadOnlyList<StoredMatch> matches)
+    {
+        using var tx = _db.BeginTransaction(deferred: false);
+        using (var cmd = _db.CreateCommand())
+        {
+            cmd.Transaction = tx;
+            cmd.CommandText = """
+                INSERT OR IGNORE INTO matches(rule_id, event_key, dedup_key, event_time, severity, title, account, principal, period_seconds, threshold, distinct_value, finding)
+                VALUES ($r, $k, $d, $t, $sev, $title, $a, $p, $per, $th, $dv, $f)
+                """;
+            var r = cmd.Parameters.Add("$r", SqliteType.Text);
+            var k = cmd.Parameters.Add("$k", SqliteType.Text);
+            var d = cmd.Parameters.Add("$d", SqliteType.Text);
+            var t = cmd.Parameters.Add("$t", SqliteType.Text);
+            var sev = cmd.Parameters.Add("$sev", SqliteType.Integer);
+            var title = cmd.Parameters.Add("$title", SqliteType.Text);
+            var a = cmd.Parameters.Add("$a", SqliteType.Text);
+            var p = cmd.Parameters.Add("$p", SqliteType.Text);
+            var per = cmd.Parameters.Add("$per", SqliteType.Real);
+            var th = cmd.Parameters.Add("$th", SqliteType.Integer);
+            var dv = cmd.Parameters.Add("$dv", SqliteType.Text);
+            var f = cmd.Parameters.Add("$f", SqliteType.Text);
+            foreach (var m in matches)
+            {
+                r.Value = m.RuleId;
+                k.Value = m.EventKey;
+                d.Value = m.DedupKey;
+                t.Value = m.Time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+                sev.Value = (int)m.Severity;
+                title.Value = m.Title;
+                a.Value = (object?)m.Account ?? DBNull.Value;
+                p.Value = (object?)m.Principal ?? DBNull.Value;
+                per.Value = m.Period.TotalSeconds;
+                th.Value = m.Threshold;
+                dv.Value = (object?)m.DistinctValue ?? DBNull.Value;
+                f.Value = m.FindingJson;
+                cmd.ExecuteNonQuery();
+            }
+        }
+        if (input is not null)
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "INSERT INTO inputs(path, size, modified, head_hash, scanned) VALUES ($p, $s, $m, $h, $w) ON CONFLICT(path) DO UPDATE SET size = $s, modified = $m, head_hash = $h, scanned = $w";
+            cmd.Parameters.AddWithValue("$p", input.Path);
+            cmd.Parameters.AddWithValue("$s", input.Size);
+            cmd.Parameters.AddWithValue("$m", input.ModifiedTicks);
+            cmd.Parameters.AddWithValue("$h", input.HeadHash);
+            cmd.Parameters.AddWithValue("$w", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            cmd.ExecuteNonQuery();
+        }
+        tx.Commit();
+    }
+
+    public IReadOnlyList<StoredMatch> Matches()
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT rule_id, event_key, dedup_key, event_time, severity, title, account, principal, period_seconds, threshold, distinct_value, finding FROM matches ORDER BY rule_id, dedup_key, event_time, event_key";
+        using var r = cmd.ExecuteReader();
+        var list = new List<StoredMatch>();
+        while (r.Read())
+        {
+            list.Add(new StoredMatch(r.GetString(0), r.GetString(1), r.GetString(2),
+                DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+                (Severity)r.GetInt32(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7),
+                TimeSpan.FromSeconds(r.GetDouble(8)), r.GetInt32(9), r.IsDBNull(10) ? null : r.GetString(10), r.GetString(11)));
+        }
+        return list;
+    }
+
+    public IReadOnlyDictionary<string, (string Status, string? Reason)> Statuses()
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT alert_id, status, reason FROM alert_status";
+        using var r = cmd.ExecuteReader();
+        var map = new Dictionary<string, (string, string?)>(StringComparer.Ordinal);
+        while (r.Read()) map[r.GetString(0)] = (r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2));
+        return map;
+    }
+
+    public void SetStatus(string alertId, string status, string? reason)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "INSERT INTO alert_status(alert_id, status, reason, changed) VALUES ($i, $s, $r, $c) ON CONFLICT(alert_id) DO UPDATE SET status = $s, reason = $r, changed = $c";
+        cmd.Parameters.AddWithValue("$i", alertId);
+        cmd.Parameters.AddWithValue("$s", status);
+        cmd.Parameters.AddWithValue("$r", (object?)reason ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$c", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        cmd.ExecuteNonQuery();
+    }
+
+    public void Dispose() => _db.Dispose();
+}
