@@ -62,6 +62,9 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
           --state PATH         keep matches as alerts and remember scanned inputs in PATH (SQLite); also where
                                login profiles persist (default for logins: ~/.local/share/moat/state.db)
           --rescan             with --state: read inputs again even if they were scanned before
+          --suppressions FILE  suppress findings (rules, principal, account, region, source CIDR, resource,
+                               or a condition), each with a reason and an expiry date
+          --show-suppressed    list suppressed findings on stderr
           --learning-period D  no anomaly findings during a database's first D of event time (default 14d)
           --threat-list FILE   IPs/CIDRs (one per line, FireHOL netset, or CSV with an ip column); repeatable
           --tor-exits FILE     Tor exit list (bulk list or exit-addresses format)
@@ -149,9 +152,9 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
 
     private int Scan(string[] args)
     {
-        var p = ParsedArgs.Parse(args, 1, new HashSet<string> { "--quiet", "--verbose", "--help", "--include-internal", "--rescan" },
+        var p = ParsedArgs.Parse(args, 1, new HashSet<string> { "--quiet", "--verbose", "--help", "--include-internal", "--rescan", "--show-suppressed" },
             new HashSet<string> { "--rules", "--only-rules", "--format", "--fail-on", "--threads", "--sigma-placeholder",
-                "--kind", "--db-instance", "--state", "--learning-period", "--threat-list", "--tor-exits", "--asn-db" }, Short);
+                "--kind", "--db-instance", "--state", "--learning-period", "--threat-list", "--tor-exits", "--asn-db", "--suppressions" }, Short);
         if (p.Has("--help")) { _out.WriteLine(ScanHelp); return ExitCodes.Ok; }
         if (p.Positionals.Count == 0) throw new UsageException("scan needs at least one PATH (a file, a folder, or - for stdin)");
         var format = p.Value("--format") ?? "table";
@@ -230,6 +233,21 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         bool failHit = false;
         var progress = new ProgressBar(stderr, enabled: stderrIsTerminal && !quiet);
         var correlations = new CorrelationEngine(load.Rules, load.Correlations);
+        var suppressions = Moat.Alerts.SuppressionSet.Empty;
+        if (p.Value("--suppressions") is { } supPath)
+        {
+            var supDiagnostics = new List<Diagnostic>();
+            suppressions = Moat.Alerts.SuppressionSet.Load(supPath, DateTimeOffset.UtcNow, supDiagnostics);
+            if (ReportDiagnostics(supDiagnostics, quiet)) code = ExitCodes.UsageOrRules;
+            Status(quiet, $"[+] {suppressions.Active.Count} suppression(s) active" + (suppressions.Expired.Count > 0 ? $", {suppressions.Expired.Count} expired" : ""));
+        }
+        bool Keep(Finding f)
+        {
+            // Suppressed findings are counted and, with --show-suppressed, listed: never dropped without a word.
+            if (suppressions.Check(f) is not { } by) return true;
+            if (p.Has("--show-suppressed")) stderr.WriteLine($"[~] suppressed by '{by.Name}' ({by.Reason}): {f.RuleId} {f.EventId} {f.Principal}");
+            return false;
+        }
         void Emit(Finding f)
         {
             if (failOn is { } min && f.Severity >= min) failHit = true;
@@ -251,21 +269,21 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
                 Status(quiet, $"[*] {r.Input.DisplayName}: {r.NonEvents} record(s) are not CloudTrail events (no eventName), first at record {r.FirstNonEvent?.Index}; not evaluated");
             var kept = new List<Finding>();
             foreach (var f in r.Findings)
-                if (correlations.Observe(f)) { Emit(f); kept.Add(f); }
+                if (Keep(f) && correlations.Observe(f)) { Emit(f); kept.Add(f); }
             // One transaction per input: its matches and its "scanned" mark, or neither if moat is killed.
             // An input that could not be read completely is not marked, so the next run reads it again.
             alertStore?.Commit(r.Complete && r.Errors.Count == 0 ? fingerprints.GetValueOrDefault(r.Input) : null, kept.Select(recorder.ToMatch).ToList());
         }, progress.Update);
         progress.Clear();
         var correlationNotes = new List<string>();
-        var correlated = correlations.Finish(correlationNotes);
+        var correlated = correlations.Finish(correlationNotes).Where(Keep).ToList();
         foreach (var f in correlated) Emit(f);
         if (correlated.Count > 0) alertStore?.Commit(null, correlated.Select(recorder.ToMatch).ToList());
         foreach (var n in correlationNotes) Status(quiet, "[*] " + n);
 
         if (loginInputs.Count > 0)
         {
-            var loginCode = ScanLogins(p, loginInputs, forcedKind, learning, quiet, Emit);
+            var loginCode = ScanLogins(p, loginInputs, forcedKind, learning, quiet, f => { if (Keep(f)) Emit(f); });
             code = ExitCodes.Worst(code, loginCode);
         }
         sw.Stop();
@@ -276,6 +294,10 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         _out.Flush();
         Status(quiet, $"[+] Scanned {totals.Events:N0} events in {totals.Files:N0} file(s) in {secs:0.00}s ({totals.Events / secs:N0} events/s); {totals.Findings:N0} finding(s).");
         if (totals.NonEvents > 0) Status(quiet, $"[*] {totals.NonEvents:N0} record(s) were not CloudTrail events and were not evaluated.");
+        if (suppressions.Suppressed.Count > 0)
+            Status(quiet, $"[*] {suppressions.Suppressed.Count:N0} finding(s) suppressed: " +
+                string.Join(", ", suppressions.Active.Where(s => suppressions.Hits(s) > 0).Select(s => $"'{s.Name}' {suppressions.Hits(s)}")) +
+                (p.Has("--show-suppressed") ? "" : " (--show-suppressed lists them)"));
         if (totals.UnreadableInputs > 0)
         {
             stderr.WriteLine($"[!] {totals.UnreadableInputs} input(s) could not be read completely; every readable record was scanned.");

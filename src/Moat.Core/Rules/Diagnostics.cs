@@ -52,6 +52,7 @@ public static class DiagnosticCodes
     public const string SigmaPlaceholder = "MOAT031";
     public const string SigmaCondition = "MOAT032";
     public const string SigmaReference = "MOAT033";
+    public const string SuppressionExpired = "MOAT034";
 
     public static IReadOnlyList<(string Code, string Meaning)> All { get; } =
     [
@@ -81,5 +82,6 @@ public static class DiagnosticCodes
         (SigmaPlaceholder, "A Sigma %placeholder% under |expand has no values (--sigma-placeholder NAME=VALUE)."),
         (SigmaCondition, "A Sigma condition does not parse or names an unknown search identifier."),
         (SigmaReference, "A Sigma correlation or filter names a rule that is not loaded."),
+        (SuppressionExpired, "A suppression's expires date has passed; it no longer applies (warning)."),
     ];
 }
