@@ -31,6 +31,8 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
           moat rules navigator            an ATT&CK Navigator layer (JSON) of the rules' coverage
           moat test [DIR...]              run rules' embedded tests; built-in rules when no DIR
           moat alerts list|show|close|reopen   alerts kept by `moat scan --state PATH`
+          moat activity --principal ARN|--access-key ID --around TIME [--window 24h]
+                                          what else an identity did, from the activity index of `moat scan --state`
           moat --version
 
         Run 'moat COMMAND --help' for a command's options.
@@ -144,7 +146,8 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             "test" => Test(args),
             "rules" => Rules(args),
             "alerts" => Alerts(args),
-            _ => throw new UsageException($"unknown command '{args[0]}' (scan, rules, test, alerts)", 0),
+            "activity" => Activity(args),
+            _ => throw new UsageException($"unknown command '{args[0]}' (scan, rules, test, alerts, activity)", 0),
         };
     }
 
@@ -226,7 +229,7 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         }
 
         var index = new RuleIndex(load.Rules);
-        var scanner = new Scanner(index, threads);
+        var scanner = new Scanner(index, threads) { CollectActivity = alertStore is not null };
         var table = format == "table" ? new TableFindingWriter(_out, p.Has("--verbose")) : null;
         using var jsonl = format == "jsonl" ? new JsonFindingWriter(_out.BaseStream) : null;
         using var guardduty = format == "guardduty" ? new GuardDutyFindingWriter(_out.BaseStream) : null;
@@ -272,7 +275,7 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
                 if (Keep(f) && correlations.Observe(f)) { Emit(f); kept.Add(f); }
             // One transaction per input: its matches and its "scanned" mark, or neither if moat is killed.
             // An input that could not be read completely is not marked, so the next run reads it again.
-            alertStore?.Commit(r.Complete && r.Errors.Count == 0 ? fingerprints.GetValueOrDefault(r.Input) : null, kept.Select(recorder.ToMatch).ToList());
+            alertStore?.Commit(r.Complete && r.Errors.Count == 0 ? fingerprints.GetValueOrDefault(r.Input) : null, kept.Select(recorder.ToMatch).ToList(), r.Activity);
         }, progress.Update);
         progress.Clear();
         var correlationNotes = new List<string>();
@@ -446,12 +449,61 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
                     stderr.WriteLine($"[+] alert {alert.Id} reopened");
                     return ExitCodes.Ok;
                 }
+                _activitySource = store;
                 WriteAlert(alert);
                 return ExitCodes.Ok;
             }
             default:
                 throw new UsageException($"unknown alerts command '{args[1]}' (list, show, close, reopen)", 1);
         }
+    }
+
+    private Moat.Alerts.IAlertStore? _activitySource;
+
+    private void WriteActivity(List<Moat.Alerts.ActivityGroup> groups)
+    {
+        if (groups.Count == 0) { _out.WriteLine("  (no activity in the index for this window)"); return; }
+        foreach (var g in groups)
+            _out.WriteLine($"  {g.Count,6}x {g.Failures,5} failed  {TableFindingWriter.Clean(g.Source)} {TableFindingWriter.Clean(g.Name)}  {g.First:yyyy-MM-dd HH:mm:ss}..{g.Last:HH:mm:ss}" +
+                (g.Errors.Count > 0 ? "  errors: " + TableFindingWriter.Clean(string.Join(", ", g.Errors)) : "") + "  from " + TableFindingWriter.Clean(string.Join(", ", g.SourceIps)));
+    }
+
+    private int Activity(string[] args)
+    {
+        var p = ParsedArgs.Parse(args, 1, new HashSet<string> { "--help" }, new HashSet<string> { "--state", "--principal", "--access-key", "--around", "--window", "--format" }, Short);
+        if (p.Has("--help"))
+        {
+            _out.WriteLine("Usage: moat activity --principal ARN|--access-key ID --around TIME [--window 24h] [--state PATH] [--format table|jsonl]");
+            return ExitCodes.Ok;
+        }
+        var principal = p.Value("--principal");
+        var key = p.Value("--access-key");
+        if (principal is null && key is null) throw new UsageException("activity needs --principal ARN or --access-key ID");
+        var aroundText = p.Value("--around") ?? throw new UsageException("activity needs --around TIME (e.g. 2026-11-20T09:14:41Z)");
+        if (!DateTimeOffset.TryParse(aroundText, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var around))
+            throw new UsageException($"--around takes a time like 2026-11-20T09:14:41Z, not '{aroundText}'", Array.IndexOf(args, aroundText));
+        var window = TimeSpan.FromHours(24);
+        if (p.Value("--window") is { } w && !RuleReader.TryParseDuration(w, out window))
+            throw new UsageException($"--window takes a duration like 24h, not '{w}'", Array.IndexOf(args, w));
+        var path = p.Value("--state") ?? Moat.State.Sqlite.SqliteProfileStore.DefaultPath();
+        if (!File.Exists(path)) throw new UsageException($"no state file at {path}; run moat scan --state {path} first");
+        using var store = OpenAlertStore(path);
+        if (store is null) return ExitCodes.UsageOrRules;
+        var entries = Moat.Alerts.ActivityQuery.Find(store.Activity(around - window, around + window), principal, key, around, window);
+        var groups = Moat.Alerts.ActivityQuery.Group(entries);
+        if (p.Value("--format") == "jsonl")
+            foreach (var g in groups)
+                _out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+                {
+                    eventSource = g.Source, eventName = g.Name, count = g.Count, failures = g.Failures,
+                    first = g.First.UtcDateTime.ToString("O"), last = g.Last.UtcDateTime.ToString("O"), errors = g.Errors, sourceIps = g.SourceIps,
+                }));
+        else
+        {
+            _out.WriteLine($"{TableFindingWriter.Clean(principal ?? key!)}: {entries.Count} event(s) within {window.TotalHours:0.##}h of {around:O}");
+            WriteActivity(groups);
+        }
+        return ExitCodes.Ok;
     }
 
     private void WriteAlert(Moat.Alerts.Alert a)
@@ -469,6 +521,14 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             _out.WriteLine($"  {m.Time:O}  {Get("eventName"),-32} {Get("principal")} from {Get("sourceIp")}  event {Get("eventId")}");
         }
         using var first = System.Text.Json.JsonDocument.Parse(a.Matches[0].FindingJson);
+        if (a.Principal is not null && _activitySource is not null)
+        {
+            var entries = Moat.Alerts.ActivityQuery.Find(_activitySource.Activity(a.FirstSeen - TimeSpan.FromHours(24), a.LastSeen + TimeSpan.FromHours(24)),
+                a.Principal, null, a.FirstSeen, TimeSpan.FromHours(24));
+            _out.WriteLine();
+            _out.WriteLine($"What else {TableFindingWriter.Clean(a.Principal)} did within 24h of {a.FirstSeen:O}");
+            WriteActivity(Moat.Alerts.ActivityQuery.Group(entries));
+        }
         foreach (var (label, key) in new[] { ("Runbook", "runbook"), ("Remediation", "remediation") })
         {
             if (!first.RootElement.TryGetProperty(key, out var v) || v.GetString() is not { Length: > 0 } text) continue;

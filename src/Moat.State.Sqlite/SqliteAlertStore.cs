@@ -34,7 +34,7 @@ public sealed class SqliteAlertStore : IAlertStore, IDisposable
         return cmd.ExecuteScalar() is not null;
     }
 
-    public void Commit(InputFingerprint? input, IReadOnlyList<StoredMatch> matches)
+    public void Commit(InputFingerprint? input, IReadOnlyList<StoredMatch> matches, ActivityBlock? activity = null)
     {
         using var tx = _db.BeginTransaction(deferred: false);
         using (var cmd = _db.CreateCommand())
@@ -73,6 +73,18 @@ public sealed class SqliteAlertStore : IAlertStore, IDisposable
                 cmd.ExecuteNonQuery();
             }
         }
+        if (activity is not null)
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "INSERT INTO activity(input, events, first_time, last_time, data) VALUES ($i, $n, $f, $l, $d) ON CONFLICT(input) DO UPDATE SET events = $n, first_time = $f, last_time = $l, data = $d";
+            cmd.Parameters.AddWithValue("$i", activity.Input);
+            cmd.Parameters.AddWithValue("$n", activity.Events);
+            cmd.Parameters.AddWithValue("$f", (object?)activity.FirstTime ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$l", (object?)activity.LastTime ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$d", activity.Data);
+            cmd.ExecuteNonQuery();
+        }
         if (input is not null)
         {
             using var cmd = _db.CreateCommand();
@@ -101,6 +113,20 @@ public sealed class SqliteAlertStore : IAlertStore, IDisposable
                 (Severity)r.GetInt32(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7),
                 TimeSpan.FromSeconds(r.GetDouble(8)), r.GetInt32(9), r.IsDBNull(10) ? null : r.GetString(10), r.GetString(11)));
         }
+        return list;
+    }
+
+    public IEnumerable<ActivityBlock> Activity(DateTimeOffset from, DateTimeOffset to)
+    {
+        using var cmd = _db.CreateCommand();
+        // Times are ISO 8601 text as CloudTrail writes them, so they compare correctly as strings.
+        cmd.CommandText = "SELECT input, events, first_time, last_time, data FROM activity WHERE last_time >= $f AND first_time <= $t ORDER BY input";
+        cmd.Parameters.AddWithValue("$f", from.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture));
+        cmd.Parameters.AddWithValue("$t", to.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        using var r = cmd.ExecuteReader();
+        var list = new List<ActivityBlock>();
+        while (r.Read())
+            list.Add(new ActivityBlock(r.GetString(0), r.GetInt64(1), r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), (byte[])r[4]));
         return list;
     }
 

@@ -46,6 +46,13 @@ internal static class StateFile
             PRIMARY KEY (rule_id, event_key)
         );
         CREATE INDEX IF NOT EXISTS matches_by_key ON matches(rule_id, dedup_key, event_time);
+        CREATE TABLE IF NOT EXISTS activity (
+            input      TEXT PRIMARY KEY,
+            events     INTEGER NOT NULL,
+            first_time TEXT,
+            last_time  TEXT,
+            data       BLOB NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS alert_status (
             alert_id TEXT PRIMARY KEY,
             status   TEXT NOT NULL,

@@ -62,8 +62,11 @@ public interface IAlertStore
 {
     bool IsProcessed(InputFingerprint input);
 
-    /// <summary>Stores one input's matches and marks the input processed, in one transaction.</summary>
-    void Commit(InputFingerprint? input, IReadOnlyList<StoredMatch> matches);
+    /// <summary>Stores one input's matches (and activity block) and marks the input processed, in one transaction.</summary>
+    void Commit(InputFingerprint? input, IReadOnlyList<StoredMatch> matches, ActivityBlock? activity = null);
+
+    /// <summary>Activity blocks whose time range overlaps [from, to].</summary>
+    IEnumerable<ActivityBlock> Activity(DateTimeOffset from, DateTimeOffset to);
 
     /// <summary>All matches, ordered by rule, dedup key and event time.</summary>
     IReadOnlyList<StoredMatch> Matches();

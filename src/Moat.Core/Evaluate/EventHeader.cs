@@ -19,6 +19,15 @@ internal ref struct EventHeader
     public bool HasMessage;
     public bool HasLogEvents;
 
+    // For the activity index: who did what, when, from where (raw JSON string contents, still escaped).
+    public ReadOnlySpan<byte> EventTime;
+    public ReadOnlySpan<byte> SourceIp;
+    public ReadOnlySpan<byte> ErrorCode;
+    public ReadOnlySpan<byte> Account;
+    public ReadOnlySpan<byte> PrincipalArn;
+    public ReadOnlySpan<byte> AccessKey;
+    public ReadOnlySpan<byte> IdentityAccount;
+
     /// <summary>
     /// Returns null on success, else why the record is unusable, with the byte offset inside the record and
     /// the number of line breaks before that byte (records may be pretty-printed over many lines).
@@ -44,7 +53,12 @@ internal ref struct EventHeader
                     : reader.ValueTextEquals("detail"u8) ? 3
                     : reader.ValueTextEquals("detail-type"u8) ? 4
                     : reader.ValueTextEquals("message"u8) ? 5
-                    : reader.ValueTextEquals("logEvents"u8) ? 6 : 0;
+                    : reader.ValueTextEquals("logEvents"u8) ? 6
+                    : reader.ValueTextEquals("eventTime"u8) ? 7
+                    : reader.ValueTextEquals("sourceIPAddress"u8) ? 8
+                    : reader.ValueTextEquals("errorCode"u8) ? 9
+                    : reader.ValueTextEquals("recipientAccountId"u8) ? 10
+                    : reader.ValueTextEquals("userIdentity"u8) ? 11 : 0;
                 reader.Read();
                 switch (reader.TokenType)
                 {
@@ -53,6 +67,10 @@ internal ref struct EventHeader
                         else if (which == 2) { header.EventSource = reader.ValueSpan; header.SourceEscaped = reader.ValueIsEscaped; }
                         else if (which == 4) header.HasDetailType = true;
                         else if (which == 5) header.HasMessage = true;
+                        else if (which == 7) header.EventTime = reader.ValueSpan;
+                        else if (which == 8) header.SourceIp = reader.ValueSpan;
+                        else if (which == 9) header.ErrorCode = reader.ValueSpan;
+                        else if (which == 10) header.Account = reader.ValueSpan;
                         break;
                     case JsonTokenType.StartObject:
                     case JsonTokenType.StartArray:
@@ -60,6 +78,23 @@ internal ref struct EventHeader
                         int start = (int)reader.TokenStartIndex;
                         bool isObject = reader.TokenType == JsonTokenType.StartObject;
                         if (which == 6 && !isObject) header.HasLogEvents = true;
+                        if (which == 11 && isObject)
+                        {
+                            // userIdentity: read its own strings (arn, accessKeyId, accountId), skip deeper objects.
+                            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+                            {
+                                int inner = reader.ValueTextEquals("arn"u8) ? 1 : reader.ValueTextEquals("accessKeyId"u8) ? 2 : reader.ValueTextEquals("accountId"u8) ? 3 : 0;
+                                reader.Read();
+                                if (reader.TokenType == JsonTokenType.String)
+                                {
+                                    if (inner == 1) header.PrincipalArn = reader.ValueSpan;
+                                    else if (inner == 2) header.AccessKey = reader.ValueSpan;
+                                    else if (inner == 3) header.IdentityAccount = reader.ValueSpan;
+                                }
+                                else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
+                            }
+                            break;
+                        }
                         reader.Skip();
                         if (which == 3 && isObject)
                         {

@@ -22,6 +22,9 @@ internal sealed class RecordEvaluator(RuleIndex index, string source) : IRecordS
     public long NonEvents { get; private set; }
     public RecordPosition? FirstNonEvent { get; private set; }
 
+    /// <summary>When set (scans with --state), every event also goes to the activity index.</summary>
+    public Moat.Alerts.ActivityWriter? Activity { get; init; }
+
     public void OnError(ReadError error) => Errors.Add(error);
 
     public void OnRecord(ReadOnlyMemory<byte> record, RecordPosition position)
@@ -93,6 +96,8 @@ internal sealed class RecordEvaluator(RuleIndex index, string source) : IRecordS
             return;
         }
         Events++;
+        Activity?.Add(header.EventTime, header.Account.IsEmpty ? header.IdentityAccount : header.Account, header.PrincipalArn, header.AccessKey,
+            header.EventSource, header.EventName, header.ErrorCode, header.SourceIp, source, position.Index);
         if (header.NameEscaped || header.SourceEscaped)
         {
             // Escapes in eventName are legal JSON but never written by AWS; unescape the slow way.

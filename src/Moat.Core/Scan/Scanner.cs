@@ -13,7 +13,11 @@ public sealed record FileResult(
     long Events,
     long NonEvents,
     RecordPosition? FirstNonEvent,
-    bool Complete);
+    bool Complete)
+{
+    /// <summary>The input's activity index block (gzip), when the scan keeps one.</summary>
+    public Moat.Alerts.ActivityBlock? Activity { get; init; }
+}
 
 public sealed record ScanProgress(int FilesDone, int FilesTotal, long BytesDone, long BytesTotal, long Events);
 
@@ -25,6 +29,9 @@ public sealed record ScanTotals(int Files, long Records, long Events, long NonEv
 /// </summary>
 public sealed class Scanner(RuleIndex index, int parallelism)
 {
+    /// <summary>Also build the activity index of every input (for scans that keep state).</summary>
+    public bool CollectActivity { get; init; }
+
     public ScanTotals Run(IReadOnlyList<InputFile> inputs, Action<FileResult> onFile, Action<ScanProgress>? onProgress = null)
     {
         var results = new FileResult?[inputs.Count];
@@ -85,7 +92,7 @@ public sealed class Scanner(RuleIndex index, int parallelism)
     /// <summary>Scans one input completely; never throws for bad content.</summary>
     public FileResult ScanOne(InputFile input)
     {
-        var eval = new RecordEvaluator(index, input.DisplayName);
+        var eval = new RecordEvaluator(index, input.DisplayName) { Activity = CollectActivity ? new Moat.Alerts.ActivityWriter() : null };
         bool complete;
         try
         {
@@ -104,6 +111,7 @@ public sealed class Scanner(RuleIndex index, int parallelism)
             eval.OnError(new ReadError(input.DisplayName, "cannot read: " + e.Message));
             complete = false;
         }
-        return new FileResult(input, eval.Findings, eval.Errors, eval.Records, eval.Events, eval.NonEvents, eval.FirstNonEvent, complete);
+        var activity = eval.Activity is { Events: > 0 } a ? new Moat.Alerts.ActivityBlock(input.Path ?? input.DisplayName, a.Events, a.FirstTime, a.LastTime, a.Compress()) : null;
+        return new FileResult(input, eval.Findings, eval.Errors, eval.Records, eval.Events, eval.NonEvents, eval.FirstNonEvent, complete) { Activity = activity };
     }
 }

@@ -1,0 +1,105 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+
+namespace Moat.Alerts;
+
+/// <summary>
+/// The activity index a scan with <c>--state</c> keeps: one tab-separated line per CloudTrail event (time,
+/// account, principal ARN, access key, event source, event name, error code, source IP, where the record lives),
+/// gzip-compressed per input and stored beside the input's matches. It answers the runbooks' first question —
+/// what else did this identity do? — without keeping the events themselves.
+/// </summary>
+internal sealed class ActivityWriter
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 << 10);
+
+    public long Events { get; private set; }
+    public string? FirstTime { get; private set; }
+    public string? LastTime { get; private set; }
+
+    /// <summary>Appends one event. The fields are raw JSON string contents: they hold no tab or line break.</summary>
+    public void Add(ReadOnlySpan<byte> time, ReadOnlySpan<byte> account, ReadOnlySpan<byte> principal, ReadOnlySpan<byte> accessKey,
+        ReadOnlySpan<byte> source, ReadOnlySpan<byte> name, ReadOnlySpan<byte> error, ReadOnlySpan<byte> ip, string file, long record)
+    {
+        Events++;
+        if (!time.IsEmpty)
+        {
+            var t = Encoding.UTF8.GetString(time);
+            if (FirstTime is null || string.CompareOrdinal(t, FirstTime) < 0) FirstTime = t;
+            if (LastTime is null || string.CompareOrdinal(t, LastTime) > 0) LastTime = t;
+        }
+        Field(time); Tab(); Field(account); Tab(); Field(principal); Tab(); Field(accessKey); Tab(); Field(source); Tab();
+        Field(name); Tab(); Field(error); Tab(); Field(ip); Tab();
+        Field(Encoding.UTF8.GetBytes(file.Replace('\t', ' ').Replace('\n', ' '))); Tab();
+        Span<byte> num = stackalloc byte[24];
+        record.TryFormat(num, out int n, default, CultureInfo.InvariantCulture);
+        Field(num[..n]);
+        _buffer.GetSpan(1)[0] = (byte)'\n';
+        _buffer.Advance(1);
+    }
+
+    private void Tab()
+    {
+        _buffer.GetSpan(1)[0] = (byte)'\t';
+        _buffer.Advance(1);
+    }
+
+    private void Field(ReadOnlySpan<byte> value)
+    {
+        value.CopyTo(_buffer.GetSpan(value.Length));
+        _buffer.Advance(value.Length);
+    }
+
+    /// <summary>The lines, gzip-compressed (fastest level: this runs on the scan's worker threads).</summary>
+    public byte[] Compress()
+    {
+        using var ms = new MemoryStream(_buffer.WrittenCount / 6 + 64);
+        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(_buffer.WrittenSpan);
+        return ms.ToArray();
+    }
+}
+
+public sealed record ActivityEntry(DateTimeOffset Time, string Account, string Principal, string AccessKey, string Source, string Name, string Error, string SourceIp, string File, long Record);
+
+/// <summary>A block of activity lines as stored: one per scanned input.</summary>
+public sealed record ActivityBlock(string Input, long Events, string? FirstTime, string? LastTime, byte[] Data);
+
+public sealed record ActivityGroup(string Source, string Name, long Count, long Failures, DateTimeOffset First, DateTimeOffset Last, IReadOnlyList<string> Errors, IReadOnlyList<string> SourceIps);
+
+public static class ActivityQuery
+{
+    /// <summary>Events of one principal (ARN) or access key within <paramref name="window"/> of <paramref name="around"/>.</summary>
+    public static List<ActivityEntry> Find(IEnumerable<ActivityBlock> blocks, string? principal, string? accessKey, DateTimeOffset around, TimeSpan window)
+    {
+        var from = around - window;
+        var to = around + window;
+        var result = new List<ActivityEntry>();
+        foreach (var b in blocks)
+        {
+            using var gz = new GZipStream(new MemoryStream(b.Data), CompressionMode.Decompress);
+            using var reader = new StreamReader(gz, Encoding.UTF8);
+            string? line;
+            while ((line = reader.ReadLine()) is not null)
+            {
+                var f = line.Split('\t');
+                if (f.Length < 10) continue;
+                if (principal is not null && f[2] != principal) continue;
+                if (accessKey is not null && f[3] != accessKey) continue;
+                if (!DateTimeOffset.TryParse(f[0], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)) continue;
+                if (t < from || t > to) continue;
+                result.Add(new ActivityEntry(t, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], long.TryParse(f[9], out var r) ? r : 0));
+            }
+        }
+        result.Sort((a, b) => a.Time.CompareTo(b.Time));
+        return result;
+    }
+
+    /// <summary>Grouped by API call, with counts and failures: the shape a runbook reads.</summary>
+    public static List<ActivityGroup> Group(IEnumerable<ActivityEntry> entries) =>
+        entries.GroupBy(e => (e.Source, e.Name))
+            .Select(g => new ActivityGroup(g.Key.Source, g.Key.Name, g.Count(), g.Count(e => e.Error.Length > 0), g.Min(e => e.Time), g.Max(e => e.Time),
+                g.Where(e => e.Error.Length > 0).Select(e => e.Error).Distinct().ToList(), g.Select(e => e.SourceIp).Distinct().Take(5).ToList()))
+            .OrderByDescending(g => g.Count).ThenBy(g => g.Source, StringComparer.Ordinal).ThenBy(g => g.Name, StringComparer.Ordinal).ToList();
+}
