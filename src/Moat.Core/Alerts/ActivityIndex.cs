@@ -7,7 +7,7 @@ namespace Moat.Alerts;
 
 /// <summary>
 /// The activity index a scan with <c>--state</c> keeps: one tab-separated line per CloudTrail event (time,
-/// account, principal ARN, access key, event source, event name, error code, source IP, where the record lives),
+/// account, principal ARN, access key, event source, event name, error code, source IP, record number in its input),
 /// gzip-compressed per input and stored beside the input's matches. It answers the runbooks' first question —
 /// what else did this identity do? — without keeping the events themselves.
 /// </summary>
@@ -15,24 +15,33 @@ internal sealed class ActivityWriter
 {
     private readonly ArrayBufferWriter<byte> _buffer = new(64 << 10);
 
+    private byte[]? _first;
+    private byte[]? _last;
+    private int _lastLength;
+
     public long Events { get; private set; }
-    public string? FirstTime { get; private set; }
-    public string? LastTime { get; private set; }
+    public string? FirstTime => _first is null ? null : Encoding.UTF8.GetString(_first);
+    public string? LastTime => _last is null ? null : Encoding.UTF8.GetString(_last.AsSpan(0, _lastLength));
 
     /// <summary>Appends one event. The fields are raw JSON string contents: they hold no tab or line break.</summary>
     public void Add(ReadOnlySpan<byte> time, ReadOnlySpan<byte> account, ReadOnlySpan<byte> principal, ReadOnlySpan<byte> accessKey,
-        ReadOnlySpan<byte> source, ReadOnlySpan<byte> name, ReadOnlySpan<byte> error, ReadOnlySpan<byte> ip, string file, long record)
+        ReadOnlySpan<byte> source, ReadOnlySpan<byte> name, ReadOnlySpan<byte> error, ReadOnlySpan<byte> ip, long record)
     {
         Events++;
         if (!time.IsEmpty)
         {
-            var t = Encoding.UTF8.GetString(time);
-            if (FirstTime is null || string.CompareOrdinal(t, FirstTime) < 0) FirstTime = t;
-            if (LastTime is null || string.CompareOrdinal(t, LastTime) > 0) LastTime = t;
+            // ISO 8601 times order as bytes; kept in small reused buffers, not a string per event.
+            if (_first is null || time.SequenceCompareTo(_first) < 0) _first = time.ToArray();
+            if (_last is null || time.SequenceCompareTo(_last.AsSpan(0, _lastLength)) > 0)
+            {
+                if (_last is null || _last.Length < time.Length) _last = new byte[Math.Max(32, time.Length)];
+                time.CopyTo(_last);
+                _lastLength = time.Length;
+            }
         }
         Field(time); Tab(); Field(account); Tab(); Field(principal); Tab(); Field(accessKey); Tab(); Field(source); Tab();
+        // The input is stored once with the block; each line names its record number in it.
         Field(name); Tab(); Field(error); Tab(); Field(ip); Tab();
-        Field(Encoding.UTF8.GetBytes(file.Replace('\t', ' ').Replace('\n', ' '))); Tab();
         Span<byte> num = stackalloc byte[24];
         record.TryFormat(num, out int n, default, CultureInfo.InvariantCulture);
         Field(num[..n]);
@@ -84,12 +93,12 @@ public static class ActivityQuery
             while ((line = reader.ReadLine()) is not null)
             {
                 var f = line.Split('\t');
-                if (f.Length < 10) continue;
+                if (f.Length < 9) continue;
                 if (principal is not null && f[2] != principal) continue;
                 if (accessKey is not null && f[3] != accessKey) continue;
                 if (!DateTimeOffset.TryParse(f[0], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)) continue;
                 if (t < from || t > to) continue;
-                result.Add(new ActivityEntry(t, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], long.TryParse(f[9], out var r) ? r : 0));
+                result.Add(new ActivityEntry(t, f[1], f[2], f[3], f[4], f[5], f[6], f[7], b.Input, long.TryParse(f[8], out var r) ? r : 0));
             }
         }
         result.Sort((a, b) => a.Time.CompareTo(b.Time));

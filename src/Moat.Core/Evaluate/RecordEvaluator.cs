@@ -97,7 +97,7 @@ internal sealed class RecordEvaluator(RuleIndex index, string source) : IRecordS
         }
         Events++;
         Activity?.Add(header.EventTime, header.Account.IsEmpty ? header.IdentityAccount : header.Account, header.PrincipalArn, header.AccessKey,
-            header.EventSource, header.EventName, header.ErrorCode, header.SourceIp, source, position.Index);
+            header.EventSource, header.EventName, header.ErrorCode, header.SourceIp, position.Index);
         if (header.NameEscaped || header.SourceEscaped)
         {
             // Escapes in eventName are legal JSON but never written by AWS; unescape the slow way.
