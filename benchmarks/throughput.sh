@@ -2,6 +2,8 @@
 # End-to-end throughput benchmark: moat scan vs. zcat|jq on the same generated CloudTrail corpus.
 #
 #   benchmarks/throughput.sh [EVENTS]        (default 400000)
+#   MOAT_BENCH_STATE=1 benchmarks/throughput.sh   also runs with --state (alerts, activity index) on a fresh
+#                                                 state file and prints the cost and the file size
 #   MOAT_BENCH_SIGMA=1 benchmarks/throughput.sh   also runs with the 57 SigmaHQ AWS rules, and with 1,000
 #                                                 generated Sigma rules on top of them
 #
@@ -52,6 +54,18 @@ for run in 1 2 3; do
   end=$(date +%s.%N)
   best_jq=$(python3 -c "print(min($best_jq, $end - $start))")
 done
+
+if [[ "${MOAT_BENCH_STATE:-0}" == "1" ]]; then
+  best_state=999999
+  for run in 1 2 3; do
+    rm -f "$OUT/state.db"*
+    /usr/bin/time -f "%e %M" -o "$OUT/time.txt" "$OUT/moat/moat" scan "$CORPUS/AWSLogs" --state "$OUT/state.db" --format jsonl --quiet > /dev/null || [[ $? -le 1 ]]
+    read -r secs kb < "$OUT/time.txt"
+    best_state=$(python3 -c "print(min($best_state, $secs))")
+  done
+  size=$(cat "$OUT/state.db"* | wc -c)
+  python3 -c "print(f'moat scan --state: {$best_state:6.2f} s  {$EVENTS / $best_state:>10,.0f} events/s  ({($best_state / $best_moat - 1) * 100:.0f}% slower than without state); state file {$size / 1e6:.1f} MB = {$size / 1e6 / $EVENTS * 1e6:.0f} MB per million events')"
+fi
 
 if [[ "${MOAT_BENCH_SIGMA:-0}" == "1" ]]; then
   python3 - "$OUT/sigma-1000" <<'PY'
