@@ -67,6 +67,8 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
           --suppressions FILE  suppress findings (rules, principal, account, region, source CIDR, resource,
                                or a condition), each with a reason and an expiry date
           --show-suppressed    list suppressed findings on stderr
+          --config FILE        moat.yaml: destinations (webhook, slack) that receive new or updated alerts
+                               (needs --state)
           --learning-period D  no anomaly findings during a database's first D of event time (default 14d)
           --threat-list FILE   IPs/CIDRs (one per line, FireHOL netset, or CSV with an ip column); repeatable
           --tor-exits FILE     Tor exit list (bulk list or exit-addresses format)
@@ -157,7 +159,7 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
     {
         var p = ParsedArgs.Parse(args, 1, new HashSet<string> { "--quiet", "--verbose", "--help", "--include-internal", "--rescan", "--show-suppressed" },
             new HashSet<string> { "--rules", "--only-rules", "--format", "--fail-on", "--threads", "--sigma-placeholder",
-                "--kind", "--db-instance", "--state", "--learning-period", "--threat-list", "--tor-exits", "--asn-db", "--suppressions" }, Short);
+                "--kind", "--db-instance", "--state", "--learning-period", "--threat-list", "--tor-exits", "--asn-db", "--suppressions", "--config" }, Short);
         if (p.Has("--help")) { _out.WriteLine(ScanHelp); return ExitCodes.Ok; }
         if (p.Positionals.Count == 0) throw new UsageException("scan needs at least one PATH (a file, a folder, or - for stdin)");
         var format = p.Value("--format") ?? "table";
@@ -212,6 +214,10 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         using var alertStore = p.Value("--state") is { } alertStatePath ? OpenAlertStore(alertStatePath) : null;
         if (p.Value("--state") is not null && alertStore is null) return ExitCodes.UsageOrRules;
         var recorder = new Moat.Alerts.MatchRecorder(load.Rules);
+        var config = p.Value("--config") is { } cfgPath ? Moat.Destinations.ConfigReader.Load(cfgPath) : null;
+        if (config is not null && ReportDiagnostics(config.Diagnostics, quiet)) code = ExitCodes.UsageOrRules;
+        if (config is { Config.Destinations.Count: > 0 } && alertStore is null)
+            throw new UsageException("destinations in --config need --state PATH (it remembers what was sent)");
         var fingerprints = new Dictionary<InputFile, Moat.Alerts.InputFingerprint?>();
         if (alertStore is not null)
         {
@@ -305,6 +311,16 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
         {
             stderr.WriteLine($"[!] {totals.UnreadableInputs} input(s) could not be read completely; every readable record was scanned.");
             code = ExitCodes.Worst(code, ExitCodes.InputUnreadable);
+        }
+        if (alertStore is not null && config is { Config.Destinations.Count: > 0 })
+        {
+            // Delivery is a sink: its failures are reported and dead-lettered, never a reason to lose detection.
+            var alerts = Moat.Alerts.AlertGrouper.Group(alertStore.Matches(), alertStore.Statuses());
+            using var dispatcher = new Moat.Destinations.AlertDispatcher(config.Config.Destinations, alertStore,
+                Moat.Destinations.DeadLetterFile.PathFor(alertStore.Path),
+                new Moat.Destinations.DispatchOptions { Report = m => stderr.WriteLine("[!] " + m) });
+            var summary = dispatcher.DispatchAsync(alerts).GetAwaiter().GetResult();
+            Status(quiet, "[*] " + summary);
         }
         if (failHit) code = ExitCodes.Worst(code, ExitCodes.Findings);
         return code;

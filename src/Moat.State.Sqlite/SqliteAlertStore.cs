@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Moat.Alerts;
+using Moat.Destinations;
 using Moat.Rules;
 
 namespace Moat.State.Sqlite;
@@ -10,8 +11,9 @@ namespace Moat.State.Sqlite;
 /// so a scan killed at any point leaves either all of an input or none of it; matches are keyed by rule and
 /// event, so storing one twice is a no-op. Alerts are grouped from the matches when read (see
 /// <see cref="AlertGrouper"/>), which is what makes a killed-and-rerun scan end with exactly the same alerts.
+/// The same file remembers what each alert destination received (<see cref="IDeliveryStore"/>).
 /// </summary>
-public sealed class SqliteAlertStore : IAlertStore, IDisposable
+public sealed class SqliteAlertStore : IAlertStore, IDeliveryStore, IDisposable
 {
     private readonly SqliteConnection _db;
 
@@ -148,6 +150,31 @@ public sealed class SqliteAlertStore : IAlertStore, IDisposable
         cmd.Parameters.AddWithValue("$s", status);
         cmd.Parameters.AddWithValue("$r", (object?)reason ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$c", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        cmd.ExecuteNonQuery();
+    }
+
+    public IReadOnlyDictionary<string, DeliveryRecord> Deliveries(string destination)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT alert_id, count, status, delivered FROM deliveries WHERE destination = $d";
+        cmd.Parameters.AddWithValue("$d", destination);
+        using var r = cmd.ExecuteReader();
+        var map = new Dictionary<string, DeliveryRecord>(StringComparer.Ordinal);
+        while (r.Read())
+            map[r.GetString(0)] = new DeliveryRecord(destination, r.GetString(0), r.GetInt64(1), r.GetString(2),
+                DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal));
+        return map;
+    }
+
+    public void RecordDelivery(DeliveryRecord delivery)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "INSERT INTO deliveries(destination, alert_id, count, status, delivered) VALUES ($d, $a, $n, $s, $t) ON CONFLICT(destination, alert_id) DO UPDATE SET count = $n, status = $s, delivered = $t";
+        cmd.Parameters.AddWithValue("$d", delivery.Destination);
+        cmd.Parameters.AddWithValue("$a", delivery.AlertId);
+        cmd.Parameters.AddWithValue("$n", delivery.Count);
+        cmd.Parameters.AddWithValue("$s", delivery.Status);
+        cmd.Parameters.AddWithValue("$t", delivery.DeliveredAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
         cmd.ExecuteNonQuery();
     }
 

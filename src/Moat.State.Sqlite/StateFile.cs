@@ -9,7 +9,7 @@ namespace Moat.State.Sqlite;
 /// </summary>
 internal static class StateFile
 {
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     private static readonly string[] Migrations =
     [
@@ -58,6 +58,18 @@ internal static class StateFile
             status   TEXT NOT NULL,
             reason   TEXT,
             changed  TEXT NOT NULL
+        );
+        """,
+        // 3: what each alert destination last received of each alert (count and status), so that only new or
+        // changed alerts are sent; failed deliveries are not recorded here (they are in the dead-letter file)
+        """
+        CREATE TABLE IF NOT EXISTS deliveries (
+            destination TEXT NOT NULL,
+            alert_id    TEXT NOT NULL,
+            count       INTEGER NOT NULL,
+            status      TEXT NOT NULL,
+            delivered   TEXT NOT NULL,
+            PRIMARY KEY (destination, alert_id)
         );
         """,
     ];

@@ -53,6 +53,16 @@ public static class DiagnosticCodes
     public const string SigmaCondition = "MOAT032";
     public const string SigmaReference = "MOAT033";
     public const string SuppressionExpired = "MOAT034";
+    public const string ConfigShape = "MOAT040";
+    public const string ConfigMissingKey = "MOAT041";
+    public const string ConfigUnknownKey = "MOAT042";
+    public const string DestinationBadType = "MOAT043";
+    public const string DestinationBadUrl = "MOAT044";
+    public const string DestinationBadValue = "MOAT045";
+    public const string DuplicateDestination = "MOAT046";
+    public const string UndefinedVariable = "MOAT047";
+    public const string PlainHttpUrl = "MOAT048";
+    public const string TokenInFile = "MOAT049";
 
     public static IReadOnlyList<(string Code, string Meaning)> All { get; } =
     [
@@ -83,5 +93,15 @@ public static class DiagnosticCodes
         (SigmaCondition, "A Sigma condition does not parse or names an unknown search identifier."),
         (SigmaReference, "A Sigma correlation or filter names a rule that is not loaded."),
         (SuppressionExpired, "A suppression's expires date has passed; it no longer applies (warning)."),
+        (ConfigShape, "moat.yaml, its destinations list or a destination has the wrong shape (a list where a mapping is expected, ...)."),
+        (ConfigMissingKey, "A destination lacks a required key (name, type, url)."),
+        (ConfigUnknownKey, "A key is not part of the moat.yaml format (warning: probably a typo)."),
+        (DestinationBadType, "A destination's type is not webhook or slack."),
+        (DestinationBadUrl, "A destination's url (or runbook_url) is not an absolute http:// or https:// URL."),
+        (DestinationBadValue, "A destination setting has a bad value (name, token, timeout, retries, min_severity, rules)."),
+        (DuplicateDestination, "Two destinations have the same name; the later one is not used."),
+        (UndefinedVariable, "A ${NAME} reference names an environment variable that is not set or empty, or is not closed."),
+        (PlainHttpUrl, "A destination sends alerts over plain http:// to a host other than this machine (warning)."),
+        (TokenInFile, "A destination's token is written in moat.yaml instead of referencing an environment variable (warning)."),
     ];
 }
