@@ -30,18 +30,37 @@ public sealed class GuardDutyFindingWriter(Stream output) : IDisposable
         _writer ??= new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         var w = _writer;
         var d = f.Login;
+        var first = d is null ? f.EventTime : Moat.Logins.LoginFindings.Time(d.FirstSeen);
+        var last = d is null ? f.EventTime : Moat.Logins.LoginFindings.Time(d.LastSeen);
+        WriteObject(w, f, new GuardDutyEnvelope(Id(f), f.Severity, f.Title, first, last, f.AccountId, d?.Count ?? 1, false,
+            d?.SuccessfulLoginCount ?? 0, d?.FailedLoginCount ?? 0,
+            new { moatRuleId = f.RuleId, severityReason = f.SeverityReason, runbook = f.Runbook, remediation = f.Remediation }));
+        w.Flush();
+        output.Write(_buffer.WrittenSpan);
+        output.WriteByte((byte)'\n');
+        _buffer.ResetWrittenCount();
+        w.Reset(_buffer);
+    }
+
+    /// <summary>
+    /// One GuardDuty-shaped finding. The envelope holds what differs between a single finding and an alert that
+    /// groups several (id, severity, times, count, archived, login counts); the rest comes from the finding.
+    /// </summary>
+    internal static void WriteObject(Utf8JsonWriter w, Finding f, GuardDutyEnvelope e)
+    {
+        var d = f.Login;
         w.WriteStartObject();
         w.WriteString("schemaVersion", "2.0");
-        w.WriteString("id", Id(f));
+        w.WriteString("id", e.Id);
         w.WriteString("type", f.RuleId);
-        w.WriteNumber("severity", Numeric(f.Severity));
-        w.WriteString("title", f.Title);
+        w.WriteNumber("severity", Numeric(e.Severity));
+        w.WriteString("title", e.Title);
         w.WriteString("description", f.Description);
-        if (f.AccountId is not null) w.WriteString("accountId", f.AccountId);
+        if (e.AccountId is not null) w.WriteString("accountId", e.AccountId);
         if (f.Region is not null) w.WriteString("region", f.Region);
         w.WriteString("partition", "aws");
-        w.WriteString("createdAt", d is null ? f.EventTime : Moat.Logins.LoginFindings.Time(d.FirstSeen));
-        w.WriteString("updatedAt", d is null ? f.EventTime : Moat.Logins.LoginFindings.Time(d.LastSeen));
+        w.WriteString("createdAt", e.FirstSeen);
+        w.WriteString("updatedAt", e.LastSeen);
 
         w.WriteStartObject("resource");
         if (d is not null)
@@ -71,10 +90,10 @@ public sealed class GuardDutyFindingWriter(Stream output) : IDisposable
         w.WriteString("serviceName", "guardduty");
         w.WriteString("featureName", d is null ? "CloudTrail" : "RdsLoginEvents");
         w.WriteString("resourceRole", "TARGET");
-        w.WriteBoolean("archived", false);
-        w.WriteNumber("count", d?.Count ?? 1);
-        w.WriteString("eventFirstSeen", d is null ? f.EventTime : Moat.Logins.LoginFindings.Time(d.FirstSeen));
-        w.WriteString("eventLastSeen", d is null ? f.EventTime : Moat.Logins.LoginFindings.Time(d.LastSeen));
+        w.WriteBoolean("archived", e.Archived);
+        w.WriteNumber("count", e.Count);
+        w.WriteString("eventFirstSeen", e.FirstSeen);
+        w.WriteString("eventLastSeen", e.LastSeen);
         w.WriteStartObject("action");
         if (d is not null)
         {
@@ -95,8 +114,8 @@ public sealed class GuardDutyFindingWriter(Stream output) : IDisposable
             w.WriteStartObject();
             if (d.User is not null) w.WriteString("user", d.User);
             if (d.Application is not null) w.WriteString("application", d.Application);
-            w.WriteNumber("successfulLoginAttempts", d.SuccessfulLoginCount);
-            w.WriteNumber("failedLoginAttempts", d.FailedLoginCount);
+            w.WriteNumber("successfulLoginAttempts", e.SuccessfulLogins);
+            w.WriteNumber("failedLoginAttempts", e.FailedLogins);
             w.WriteEndObject();
             w.WriteEndArray();
             w.WriteEndObject();
@@ -178,15 +197,10 @@ public sealed class GuardDutyFindingWriter(Stream output) : IDisposable
         }
         w.WriteStartObject("additionalInfo");
         w.WriteString("type", "default");
-        w.WriteString("value", JsonSerializer.Serialize(new { moatRuleId = f.RuleId, severityReason = f.SeverityReason, runbook = f.Runbook, remediation = f.Remediation }));
+        w.WriteString("value", JsonSerializer.Serialize(e.AdditionalInfo));
         w.WriteEndObject();
         w.WriteEndObject();
         w.WriteEndObject();
-        w.Flush();
-        output.Write(_buffer.WrittenSpan);
-        output.WriteByte((byte)'\n');
-        _buffer.ResetWrittenCount();
-        w.Reset(_buffer);
     }
 
     /// <summary>A stable id: the same finding from the same input gets the same id on every run.</summary>
@@ -202,3 +216,20 @@ public sealed class GuardDutyFindingWriter(Stream output) : IDisposable
         output.Flush();
     }
 }
+
+/// <summary>
+/// What a GuardDuty-shaped finding takes from its source rather than from the finding: for a single finding its
+/// own values, for an alert the alert's. Times are already formatted.
+/// </summary>
+internal sealed record GuardDutyEnvelope(
+    string Id,
+    Severity Severity,
+    string Title,
+    string? FirstSeen,
+    string? LastSeen,
+    string? AccountId,
+    long Count,
+    bool Archived,
+    long SuccessfulLogins,
+    long FailedLogins,
+    object AdditionalInfo);
