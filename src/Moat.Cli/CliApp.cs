@@ -394,7 +394,8 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
 
     private const string AlertsHelp = """
         Usage:
-          moat alerts list [--state PATH] [--since TIME] [--severity SEV] [--rule GLOB] [--status open|closed] [--account ID] [--format table|jsonl]
+          moat alerts list [--state PATH] [--since TIME] [--severity SEV] [--rule GLOB] [--status open|closed] [--account ID]
+                           [--format table|jsonl|ocsf|asff|guardduty] [--out FILE] [--aws-account ID] [--aws-region R]
           moat alerts show ID [--state PATH]
           moat alerts close ID --reason TEXT [--state PATH]
           moat alerts reopen ID [--state PATH]
@@ -405,7 +406,7 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
     {
         if (args.Length < 2 || args[1] is "--help" or "-h") { _out.WriteLine(AlertsHelp); return args.Length < 2 ? ExitCodes.UsageOrRules : ExitCodes.Ok; }
         var p = ParsedArgs.Parse(args, 2, new HashSet<string> { "--help" },
-            new HashSet<string> { "--state", "--since", "--severity", "--rule", "--status", "--account", "--format", "--reason" }, Short);
+            new HashSet<string> { "--state", "--since", "--severity", "--rule", "--status", "--account", "--format", "--reason", "--out", "--aws-account", "--aws-region" }, Short);
         var path = p.Value("--state") ?? Moat.State.Sqlite.SqliteProfileStore.DefaultPath();
         if (!File.Exists(path)) throw new UsageException($"no state file at {path}; run moat scan --state {path} first");
         using var store = OpenAlertStore(path);
@@ -432,17 +433,21 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
                 var selected = alerts.Where(a =>
                     (since is null || a.LastSeen >= since) && (minSev is null || a.Severity >= minSev) && (ruleGlob is null || ruleGlob.IsMatch(a.RuleId))
                     && (p.Value("--status") is not { } status || a.Status == status) && (p.Value("--account") is not { } acct || a.Account == acct)).ToList();
-                foreach (var a in selected)
+                var format = p.Value("--format") ?? "table";
+                if (format == "table")
                 {
-                    if (p.Value("--format") == "jsonl")
-                        _out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
-                        {
-                            id = a.Id, ruleId = a.RuleId, dedupKey = a.DedupKey, severity = a.Severity.Name(), status = a.Status, statusReason = a.StatusReason,
-                            count = a.Count, firstSeen = a.FirstSeen.UtcDateTime.ToString("O"), lastSeen = a.LastSeen.UtcDateTime.ToString("O"),
-                            title = a.Title, account = a.Account, principal = a.Principal,
-                        }));
-                    else
+                    foreach (var a in selected)
                         _out.WriteLine($"{a.Id}  {a.Severity.Name(),-8} {a.Status,-6} {a.Count,5}x  {a.FirstSeen:yyyy-MM-dd HH:mm}..{a.LastSeen:HH:mm}  {a.RuleId}  {TableFindingWriter.Clean(a.DedupKey)}");
+                }
+                else
+                {
+                    _out.Flush();
+                    using var file = p.Value("--out") is { } outPath ? File.Create(outPath) : null;
+                    using var writer = AlertWriters.Create(format, file ?? _out.BaseStream,
+                            new AlertExportOptions { AccountId = p.Value("--aws-account"), Region = p.Value("--aws-region") })
+                        ?? throw new UsageException($"unknown format '{format}' (table, {string.Join(", ", AlertWriters.Formats)})", Array.IndexOf(args, format));
+                    foreach (var a in selected) writer.Write(a);
+                    foreach (var sk in writer.Skipped) stderr.WriteLine($"[!] alert {sk.AlertId} not written: {sk.Reason}");
                 }
                 stderr.WriteLine($"{selected.Count} of {alerts.Count} alert(s)");
                 return ExitCodes.Ok;
