@@ -215,4 +215,26 @@ public sealed class AlertGrouperTests
         Assert.Equal(("open", (string?)null), (alerts[1].Status, alerts[1].StatusReason));
         Assert.Equal(("open", "reopened: happened again"), (alerts[2].Status, alerts[2].StatusReason));
     }
+
+    [Fact]
+    public void A_status_stays_with_its_alert_when_a_late_earlier_match_gives_the_alert_a_new_id()
+    {
+        // The analyst closed the alert that started at e30. A file delivered late holds e10, twenty minutes
+        // earlier: the alert now starts at e10 and has a new id, but it is the same alert and stays closed.
+        var closedId = AlertGrouper.Group([M("e30", 30), M("e50", 50)], NoStatus)[0].Id;
+        var statuses = new Dictionary<string, (string, string?)> { [closedId] = ("closed", "approved change") };
+
+        var a = Assert.Single(AlertGrouper.Group([M("e30", 30), M("e50", 50), M("e10", 10)], statuses));
+        Assert.Equal(Id("R.One", "k1", "e10"), a.Id);
+        Assert.Equal(3, a.Count);
+        Assert.Equal(("closed", "approved change"), (a.Status, a.StatusReason));
+
+        // A status set on the new id wins over the inherited one.
+        statuses[a.Id] = ("open", "reopened");
+        Assert.Equal("open", AlertGrouper.Group([M("e30", 30), M("e50", 50), M("e10", 10)], statuses)[0].Status);
+
+        // An alert the closed one's matches are not part of stays open.
+        var other = AlertGrouper.Group([M("e30", 30), M("e50", 50), M("e10", 10), M("e200", 200)], new Dictionary<string, (string, string?)> { [closedId] = ("closed", "x") });
+        Assert.Equal(["closed", "open"], other.Select(x => x.Status));
+    }
 }
