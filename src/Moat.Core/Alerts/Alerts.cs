@@ -117,12 +117,22 @@ public static class AlertGrouper
         return alerts;
     }
 
+    private static string IdOf(StoredMatch m) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{m.RuleId}\u001f{m.DedupKey}\u001f{m.EventKey}")).AsSpan(0, 8));
+
     private static Alert Make(List<StoredMatch> ms, IReadOnlyDictionary<string, (string Status, string? Reason)> statuses)
     {
         var first = ms[0];
         // The id names the rule, the key and the first match: stable across runs and machines.
-        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{first.RuleId}\u001f{first.DedupKey}\u001f{first.EventKey}")).AsSpan(0, 8));
-        var (status, reason) = statuses.TryGetValue(id, out var s) ? s : ("open", null);
+        var id = IdOf(first);
+        // A late match earlier than the alert's first (CloudTrail files arrive out of order) gives the alert a new
+        // id; the analyst's status then follows the match that named the alert before, instead of being lost.
+        (string Status, string? Reason) state = ("open", null);
+        if (statuses.TryGetValue(id, out var own)) state = own;
+        else if (statuses.Count > 0)
+            foreach (var m in ms.Skip(1))
+                if (statuses.TryGetValue(IdOf(m), out var earlier)) { state = earlier; break; }
+        var (status, reason) = state;
         return new Alert(id, first.RuleId, first.DedupKey, ms.Max(m => m.Severity), first.Title, status, reason, ms.Count,
             first.Time, ms[^1].Time, first.Account, first.Principal, ms);
     }
