@@ -358,13 +358,16 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
                 foreach (var e in r.Errors.Take(maxErrorsPerInput)) stderr.WriteLine("[!] " + e);
                 if (r.Errors.Count > maxErrorsPerInput)
                     stderr.WriteLine($"[!] {r.Input.DisplayName}: {r.Errors.Count - maxErrorsPerInput} more error(s) in this input not shown");
+            }, found =>
+            {
+                // Alerts first, profiles after: a kill in between re-judges the lines instead of losing the alerts.
+                if (p.Value("--state") is not null && found.Count > 0)
+                {
+                    using var alerts = OpenAlertStore(statePath);
+                    alerts?.Commit(null, found.Select(new Moat.Alerts.MatchRecorder([]).ToMatch).ToList());
+                }
             });
             foreach (var f in findings) emit(f);
-            if (p.Value("--state") is not null && findings.Count > 0)
-            {
-                using var alerts = OpenAlertStore(statePath);
-                alerts?.Commit(null, findings.Select(new Moat.Alerts.MatchRecorder([]).ToMatch).ToList());
-            }
             double secs = Math.Max(sw.Elapsed.TotalSeconds, 1e-6);
             Status(quiet, $"[+] Login detection: {totals.Lines:N0} lines, {totals.Events:N0} login events in {totals.Inputs} input(s) in {secs:0.00}s ({totals.Lines / secs:N0} lines/s); " +
                 $"{findings.Count} finding(s); state {statePath}");
@@ -455,8 +458,12 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             case "show" or "close" or "reopen":
             {
                 if (p.Positionals.Count != 1) throw new UsageException($"alerts {args[1]} takes one alert id");
-                var alert = alerts.FirstOrDefault(a => a.Id.StartsWith(p.Positionals[0], StringComparison.OrdinalIgnoreCase));
-                if (alert is null) throw new UsageException($"no alert '{p.Positionals[0]}' in {path}", Array.IndexOf(args, p.Positionals[0]));
+                var candidates = p.Positionals[0].Length == 0 ? [] : alerts.Where(a => a.Id.StartsWith(p.Positionals[0], StringComparison.OrdinalIgnoreCase)).ToList();
+                if (candidates.Count == 0) throw new UsageException($"no alert '{p.Positionals[0]}' in {path}", Array.IndexOf(args, p.Positionals[0]));
+                // A prefix naming several alerts must not close the wrong one.
+                if (candidates.Count > 1 && !candidates.Any(c => c.Id.Equals(p.Positionals[0], StringComparison.OrdinalIgnoreCase)))
+                    throw new UsageException($"'{p.Positionals[0]}' names {candidates.Count} alerts ({string.Join(", ", candidates.Take(5).Select(c => c.Id))}{(candidates.Count > 5 ? ", ..." : "")}); give more of the id", Array.IndexOf(args, p.Positionals[0]));
+                var alert = candidates.FirstOrDefault(c => c.Id.Equals(p.Positionals[0], StringComparison.OrdinalIgnoreCase)) ?? candidates[0];
                 if (args[1] == "close")
                 {
                     var reason = p.Value("--reason") ?? throw new UsageException("alerts close needs --reason TEXT");

@@ -169,17 +169,23 @@ public sealed class LoginDetector(IProfileStore store, ILoginIntel intel, LoginD
             Process(queue.Dequeue());
     }
 
-    /// <summary>Judges everything still buffered, closes the open aggregates and saves the profiles.</summary>
-    public List<Finding> Finish()
+    /// <summary>
+    /// Judges everything still buffered and closes the open aggregates; saves the profiles unless the caller
+    /// will (<see cref="SaveProfiles"/>) after storing the findings, so a kill in between loses nothing.
+    /// </summary>
+    public List<Finding> Finish(bool saveProfiles = true)
     {
         foreach (var q in _pending.Values)
             while (q.Count > 0) Process(q.Dequeue());
         foreach (var a in _open.Values.ToList()) Emit(a);
         _open.Clear();
-        store.Save(_profiles.Values);
+        if (saveProfiles) SaveProfiles();
         _findings.Sort((a, b) => string.CompareOrdinal(a.EventTime, b.EventTime));
         return _findings;
     }
+
+    /// <summary>Stores the profiles (with their processed horizons).</summary>
+    public void SaveProfiles() => store.Save(_profiles.Values);
 
     private DatabaseProfile Profile(LoginEvent e)
     {

@@ -13,7 +13,11 @@ public sealed record LoginScanTotals(int Inputs, long Lines, long Events, long P
 /// </summary>
 public sealed class LoginScan(IProfileStore store, ILoginIntel intel, LoginReadOptions readOptions, LoginDetectionOptions detectOptions)
 {
-    public (List<Finding> Findings, LoginScanTotals Totals) Run(IReadOnlyList<InputFile> inputs, Action<LoginReadResult>? onInput = null)
+    /// <summary>
+    /// Runs detection. <paramref name="beforeSave"/> sees the findings before the profiles are saved: findings
+    /// kept there survive a kill that would otherwise mark their lines processed with the findings lost.
+    /// </summary>
+    public (List<Finding> Findings, LoginScanTotals Totals) Run(IReadOnlyList<InputFile> inputs, Action<LoginReadResult>? onInput = null, Action<List<Finding>>? beforeSave = null)
     {
         var detector = new LoginDetector(store, intel, detectOptions);
         var reader = new LoginLogReader(readOptions);
@@ -32,7 +36,9 @@ public sealed class LoginScan(IProfileStore store, ILoginIntel intel, LoginReadO
             if (r.Errors.Count > 0 || !r.Complete) unreadable++;
             onInput?.Invoke(r);
         }
-        var findings = detector.Finish();
+        var findings = detector.Finish(saveProfiles: false);
+        beforeSave?.Invoke(findings);
+        detector.SaveProfiles();
         return (findings, new LoginScanTotals(inputs.Count, lines, events, detector.Processed, detector.AlreadySeen, detector.InternalSkipped, unreadable));
     }
 }

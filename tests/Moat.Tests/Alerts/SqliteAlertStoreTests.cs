@@ -179,13 +179,13 @@ public sealed class SqliteAlertStoreTests
 
         using (var c = Trail.OpenReadOnly(path))
         {
-            Assert.Equal(2, Trail.Scalar(c, "PRAGMA user_version"));
+            Assert.Equal(Moat.State.Sqlite.StateFile.SchemaVersion, Trail.Scalar(c, "PRAGMA user_version"));
             using var cmd = c.CreateCommand();
             cmd.CommandText = "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name";
             using var r = cmd.ExecuteReader();
             var names = new List<string>();
             while (r.Read()) names.Add(r.GetString(0));
-            Assert.Equal(["alert_status", "inputs", "login_profiles", "matches", "matches_by_key"], names);
+            Assert.Equal(["activity", "alert_status", "deliveries", "inputs", "login_profiles", "matches", "matches_by_key"], names);
         }
         using var profiles = new SqliteProfileStore(path);
         Assert.Equal(["orders-db"], profiles.Databases());
@@ -200,7 +200,7 @@ public sealed class SqliteAlertStoreTests
         using (var store = new SqliteAlertStore(path)) store.Commit(Fp("/a"), [M("e1", 0)]);
         using (var store = new SqliteAlertStore(path)) Assert.Single(store.Matches());
         using var c = Trail.OpenReadOnly(path);
-        Assert.Equal(2, Trail.Scalar(c, "PRAGMA user_version"));
+        Assert.Equal(Moat.State.Sqlite.StateFile.SchemaVersion, Trail.Scalar(c, "PRAGMA user_version"));
         using var cmd = c.CreateCommand();
         cmd.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", cmd.ExecuteScalar());
@@ -215,18 +215,18 @@ public sealed class SqliteAlertStoreTests
         {
             c.Open();
             using var cmd = c.CreateCommand();
-            cmd.CommandText = "CREATE TABLE future (x INTEGER); PRAGMA user_version=3;";
+            cmd.CommandText = $"CREATE TABLE future (x INTEGER); PRAGMA user_version={Moat.State.Sqlite.StateFile.SchemaVersion + 1};";
             cmd.ExecuteNonQuery();
         }
 
         var e = Assert.Throws<InvalidOperationException>(() => new SqliteAlertStore(path));
         Assert.Contains("newer moat", e.Message);
-        Assert.Contains("schema 3", e.Message);
+        Assert.Contains($"schema {Moat.State.Sqlite.StateFile.SchemaVersion + 1}", e.Message);
         Assert.Contains(path, e.Message);
 
         using (var c = Trail.OpenReadOnly(path))
         {
-            Assert.Equal(3, Trail.Scalar(c, "PRAGMA user_version"));
+            Assert.Equal(Moat.State.Sqlite.StateFile.SchemaVersion + 1, Trail.Scalar(c, "PRAGMA user_version"));
             Assert.Equal(0, Trail.Scalar(c, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'matches'"));
         }
 
@@ -235,7 +235,7 @@ public sealed class SqliteAlertStoreTests
         {
             var run = MoatProcess.Run(args);
             Assert.Equal(2, run.ExitCode);
-            Assert.Contains($"cannot open the state file {path}: state file {path} was written by a newer moat (schema 3; this one knows 2)", run.Stderr);
+            Assert.Contains($"cannot open the state file {path}: state file {path} was written by a newer moat (schema {Moat.State.Sqlite.StateFile.SchemaVersion + 1}; this one knows {Moat.State.Sqlite.StateFile.SchemaVersion})", run.Stderr);
             Assert.DoesNotContain("   at ", run.Stderr);
             Assert.Equal("", run.Stdout);
         }
