@@ -13,7 +13,7 @@ namespace Moat.Alerts;
 /// </summary>
 internal sealed class ActivityWriter
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new(64 << 10);
+    private readonly ArrayBufferWriter<byte> _buffer = new(512 << 10);
 
     private byte[]? _first;
     private byte[]? _last;
@@ -39,29 +39,34 @@ internal sealed class ActivityWriter
                 _lastLength = time.Length;
             }
         }
-        Field(time); Tab(); Field(account); Tab(); Field(principal); Tab(); Field(accessKey); Tab(); Field(source); Tab();
-        // The input is stored once with the block; each line names its record number in it.
-        Field(name); Tab(); Field(error); Tab(); Field(ip); Tab();
-        Span<byte> num = stackalloc byte[24];
-        record.TryFormat(num, out int n, default, CultureInfo.InvariantCulture);
-        Field(num[..n]);
-        _buffer.GetSpan(1)[0] = (byte)'\n';
-        _buffer.Advance(1);
+        // One reservation per line: this runs for every event of a scan that keeps state.
+        int total = time.Length + account.Length + principal.Length + accessKey.Length + source.Length + name.Length + error.Length + ip.Length + 8 + 21;
+        var span = _buffer.GetSpan(total);
+        int at = 0;
+        Put(span, ref at, time); span[at++] = (byte)'\t';
+        Put(span, ref at, account); span[at++] = (byte)'\t';
+        Put(span, ref at, principal); span[at++] = (byte)'\t';
+        Put(span, ref at, accessKey); span[at++] = (byte)'\t';
+        Put(span, ref at, source); span[at++] = (byte)'\t';
+        Put(span, ref at, name); span[at++] = (byte)'\t';
+        Put(span, ref at, error); span[at++] = (byte)'\t';
+        Put(span, ref at, ip); span[at++] = (byte)'\t';
+        record.TryFormat(span[at..], out int n, default, CultureInfo.InvariantCulture);
+        at += n;
+        span[at++] = (byte)'\n';
+        _buffer.Advance(at);
     }
 
-    private void Tab()
+    private static void Put(Span<byte> span, ref int at, ReadOnlySpan<byte> value)
     {
-        _buffer.GetSpan(1)[0] = (byte)'\t';
-        _buffer.Advance(1);
+        value.CopyTo(span[at..]);
+        at += value.Length;
     }
 
-    private void Field(ReadOnlySpan<byte> value)
-    {
-        value.CopyTo(_buffer.GetSpan(value.Length));
-        _buffer.Advance(value.Length);
-    }
-
-    /// <summary>The lines, gzip-compressed (fastest level: this runs on the scan's worker threads).</summary>
+    /// <summary>
+    /// The lines, gzip-compressed at the fastest level on the scan's worker threads: a third of the size, and
+    /// (measured) no slower overall than writing them plain, since SQLite then writes three times the bytes.
+    /// </summary>
     public byte[] Compress()
     {
         using var ms = new MemoryStream(_buffer.WrittenCount / 6 + 64);
@@ -87,8 +92,9 @@ public static class ActivityQuery
         var result = new List<ActivityEntry>();
         foreach (var b in blocks)
         {
-            using var gz = new GZipStream(new MemoryStream(b.Data), CompressionMode.Decompress);
-            using var reader = new StreamReader(gz, Encoding.UTF8);
+            Stream data = new MemoryStream(b.Data);
+            if (b.Data.Length >= 2 && b.Data[0] == 0x1f && b.Data[1] == 0x8b) data = new GZipStream(data, CompressionMode.Decompress);
+            using var reader = new StreamReader(data, Encoding.UTF8);
             string? line;
             while ((line = reader.ReadLine()) is not null)
             {
