@@ -42,3 +42,25 @@ public interface ILoginLogParser
     /// <summary>End of input: decides every connection still open.</summary>
     void Finish();
 }
+
+/// <summary>What every login log parser keeps: the decided events, the bad lines and the line counts.</summary>
+public abstract class LoginLogParserBase : ILoginLogParser
+{
+    public abstract LogKind Kind { get; }
+
+    public List<LoginEvent> Events { get; } = [];
+
+    public List<ReadError> Errors { get; } = [];
+
+    public long LinesRead { get; protected set; }
+
+    public long LinesIgnored { get; protected set; }
+
+    public long LinesMalformed { get; protected set; }
+
+    public void Feed(string line, long lineNumber) => Feed(line.AsSpan(), lineNumber);
+
+    public abstract void Feed(ReadOnlySpan<char> line, long lineNumber);
+
+    public abstract void Finish();
+}

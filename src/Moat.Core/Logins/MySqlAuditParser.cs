@@ -18,7 +18,7 @@ namespace Moat.Logins;
 /// come in any order (Aurora's do not come in time order). The audit log has no trace of a connection that
 /// never tried to log in, so this parser reports no incomplete logins.
 /// </summary>
-public sealed class MySqlAuditParser : ILoginLogParser
+public sealed class MySqlAuditParser : LoginLogParserBase
 {
     private readonly string _source;
     private readonly string _database;
@@ -34,21 +34,9 @@ public sealed class MySqlAuditParser : ILoginLogParser
         _cluster = cluster;
     }
 
-    public LogKind Kind => LogKind.MySqlAudit;
+    public override LogKind Kind => LogKind.MySqlAudit;
 
-    public List<LoginEvent> Events { get; } = [];
-
-    public List<ReadError> Errors { get; } = [];
-
-    public long LinesRead { get; private set; }
-
-    public long LinesIgnored { get; private set; }
-
-    public long LinesMalformed { get; private set; }
-
-    public void Feed(string line, long lineNumber) => Feed(line.AsSpan(), lineNumber);
-
-    public void Feed(ReadOnlySpan<char> line, long lineNumber)
+    public override void Feed(ReadOnlySpan<char> line, long lineNumber)
     {
         LinesRead++;
         if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
@@ -125,7 +113,7 @@ public sealed class MySqlAuditParser : ILoginLogParser
         });
     }
 
-    public void Finish()
+    public override void Finish()
     {
         _inQuote = false;
         if (_errorsOmitted > 0)

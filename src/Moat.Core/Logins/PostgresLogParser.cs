@@ -22,7 +22,7 @@ namespace Moat.Logins;
 /// FATAL lines also stand alone when <c>log_connections</c> is off: PostgreSQL always logs failed logins.
 /// Only the English message texts are recognised (<c>lc_messages</c> other than <c>C</c>/<c>en</c> is not).
 /// </summary>
-public sealed class PostgresLogParser : ILoginLogParser
+public sealed class PostgresLogParser : LoginLogParserBase
 {
     /// <summary>
     /// How long an authorized connection waits for a refusal before it counts as a success. PostgreSQL checks
@@ -56,21 +56,9 @@ public sealed class PostgresLogParser : ILoginLogParser
         _timeout = incompleteTimeout;
     }
 
-    public LogKind Kind => LogKind.PostgreSql;
+    public override LogKind Kind => LogKind.PostgreSql;
 
-    public List<LoginEvent> Events { get; } = [];
-
-    public List<ReadError> Errors { get; } = [];
-
-    public long LinesRead { get; private set; }
-
-    public long LinesIgnored { get; private set; }
-
-    public long LinesMalformed { get; private set; }
-
-    public void Feed(string line, long lineNumber) => Feed(line.AsSpan(), lineNumber);
-
-    public void Feed(ReadOnlySpan<char> line, long lineNumber)
+    public override void Feed(ReadOnlySpan<char> line, long lineNumber)
     {
         LinesRead++;
         if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
@@ -121,7 +109,7 @@ public sealed class PostgresLogParser : ILoginLogParser
         _lastWasLogin = LinesIgnored == ignored;
     }
 
-    public void Finish()
+    public override void Finish()
     {
         var left = new List<PgConnection>();
         foreach (var c in _open.Values)
