@@ -276,18 +276,42 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
                 stderr.WriteLine($"[!] {r.Input.DisplayName}: {r.Errors.Count - maxErrorsPerInput} more error(s) in this input not shown");
             if (r.NonEvents > 0)
                 Status(quiet, $"[*] {r.Input.DisplayName}: {r.NonEvents} record(s) are not CloudTrail events (no eventName), first at record {r.FirstNonEvent?.Index}; not evaluated");
-            var kept = new List<Finding>();
+            var matches = new List<Moat.Alerts.StoredMatch>();
             foreach (var f in r.Findings)
-                if (Keep(f) && correlations.Observe(f)) { Emit(f); kept.Add(f); }
+            {
+                if (!Keep(f)) continue;
+                if (correlations.Observe(f))
+                {
+                    Emit(f);
+                    if (alertStore is not null) matches.Add(recorder.ToMatch(f));
+                }
+                // A rule that only feeds correlations is kept too (hidden), so correlations can span scans.
+                else if (alertStore is not null) matches.Add(recorder.ToMatch(f) with { Hidden = true });
+            }
             // One transaction per input: its matches and its "scanned" mark, or neither if moat is killed.
             // An input that could not be read completely is not marked, so the next run reads it again.
-            alertStore?.Commit(r.Complete && r.Errors.Count == 0 ? fingerprints.GetValueOrDefault(r.Input) : null, kept.Select(recorder.ToMatch).ToList(), r.Activity);
+            alertStore?.Commit(r.Complete && r.Errors.Count == 0 ? fingerprints.GetValueOrDefault(r.Input) : null, matches, r.Activity);
         }, progress.Update);
         progress.Clear();
         var correlationNotes = new List<string>();
-        var correlated = correlations.Finish(correlationNotes).Where(Keep).ToList();
-        foreach (var f in correlated) Emit(f);
-        if (correlated.Count > 0) alertStore?.Commit(null, correlated.Select(recorder.ToMatch).ToList());
+        if (alertStore is not null && load.Correlations.Count > 0)
+        {
+            // With state, correlations run over every stored finding of the rules they name, from this scan and
+            // the earlier ones; what an earlier run already reported is stored, and not reported again.
+            var stored = alertStore.Matches();
+            var known = stored.Select(m => (m.RuleId, m.EventKey)).ToHashSet();
+            var replay = new CorrelationEngine(load.Rules, load.Correlations);
+            foreach (var m in stored) replay.Observe(Moat.Emit.FindingJsonReader.Read(m.FindingJson));
+            var found = replay.Finish(correlationNotes).Where(Keep).ToList();
+            var fresh = found.Select(f => (Finding: f, Match: recorder.ToMatch(f))).Where(x => !known.Contains((x.Match.RuleId, x.Match.EventKey))).ToList();
+            foreach (var (f, _) in fresh) Emit(f);
+            if (fresh.Count > 0) alertStore.Commit(null, fresh.Select(x => x.Match).ToList());
+        }
+        else
+        {
+            var correlated = correlations.Finish(correlationNotes).Where(Keep).ToList();
+            foreach (var f in correlated) Emit(f);
+        }
         foreach (var n in correlationNotes) Status(quiet, "[*] " + n);
 
         if (loginInputs.Count > 0)
@@ -312,6 +336,9 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             stderr.WriteLine($"[!] {totals.UnreadableInputs} input(s) could not be read completely; every readable record was scanned.");
             code = ExitCodes.Worst(code, ExitCodes.InputUnreadable);
         }
+        if (alertStore is not null)
+            foreach (var sup in suppressions.Active)
+                if (suppressions.Hits(sup) > 0) alertStore.AddSuppressionHits(sup.Name, suppressions.Hits(sup));
         if (alertStore is not null && config is { Config.Destinations.Count: > 0 })
         {
             // Delivery is a sink: its failures are reported and dead-lettered, never a reason to lose detection.

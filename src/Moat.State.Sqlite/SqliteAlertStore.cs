@@ -43,8 +43,8 @@ public sealed class SqliteAlertStore : IAlertStore, IDeliveryStore, IDisposable
         {
             cmd.Transaction = tx;
             cmd.CommandText = """
-                INSERT OR IGNORE INTO matches(rule_id, event_key, dedup_key, event_time, severity, title, account, principal, period_seconds, threshold, distinct_value, finding)
-                VALUES ($r, $k, $d, $t, $sev, $title, $a, $p, $per, $th, $dv, $f)
+                INSERT OR IGNORE INTO matches(rule_id, event_key, dedup_key, event_time, severity, title, account, principal, period_seconds, threshold, distinct_value, finding, hidden)
+                VALUES ($r, $k, $d, $t, $sev, $title, $a, $p, $per, $th, $dv, $f, $hid)
                 """;
             var r = cmd.Parameters.Add("$r", SqliteType.Text);
             var k = cmd.Parameters.Add("$k", SqliteType.Text);
@@ -58,6 +58,7 @@ public sealed class SqliteAlertStore : IAlertStore, IDeliveryStore, IDisposable
             var th = cmd.Parameters.Add("$th", SqliteType.Integer);
             var dv = cmd.Parameters.Add("$dv", SqliteType.Text);
             var f = cmd.Parameters.Add("$f", SqliteType.Text);
+            var hid = cmd.Parameters.Add("$hid", SqliteType.Integer);
             foreach (var m in matches)
             {
                 r.Value = m.RuleId;
@@ -72,6 +73,7 @@ public sealed class SqliteAlertStore : IAlertStore, IDeliveryStore, IDisposable
                 th.Value = m.Threshold;
                 dv.Value = (object?)m.DistinctValue ?? DBNull.Value;
                 f.Value = m.FindingJson;
+                hid.Value = m.Hidden ? 1 : 0;
                 cmd.ExecuteNonQuery();
             }
         }
@@ -105,7 +107,7 @@ public sealed class SqliteAlertStore : IAlertStore, IDeliveryStore, IDisposable
     public IReadOnlyList<StoredMatch> Matches()
     {
         using var cmd = _db.CreateCommand();
-        cmd.CommandText = "SELECT rule_id, event_key, dedup_key, event_time, severity, title, account, principal, period_seconds, threshold, distinct_value, finding FROM matches ORDER BY rule_id, dedup_key, event_time, event_key";
+        cmd.CommandText = "SELECT rule_id, event_key, dedup_key, event_time, severity, title, account, principal, period_seconds, threshold, distinct_value, finding, hidden FROM matches ORDER BY rule_id, dedup_key, event_time, event_key";
         using var r = cmd.ExecuteReader();
         var list = new List<StoredMatch>();
         while (r.Read())
@@ -113,7 +115,7 @@ public sealed class SqliteAlertStore : IAlertStore, IDeliveryStore, IDisposable
             list.Add(new StoredMatch(r.GetString(0), r.GetString(1), r.GetString(2),
                 DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
                 (Severity)r.GetInt32(4), r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7),
-                TimeSpan.FromSeconds(r.GetDouble(8)), r.GetInt32(9), r.IsDBNull(10) ? null : r.GetString(10), r.GetString(11)));
+                TimeSpan.FromSeconds(r.GetDouble(8)), r.GetInt32(9), r.IsDBNull(10) ? null : r.GetString(10), r.GetString(11)) { Hidden = r.GetInt64(12) != 0 });
         }
         return list;
     }
@@ -176,6 +178,27 @@ public sealed class SqliteAlertStore : IAlertStore, IDeliveryStore, IDisposable
         cmd.Parameters.AddWithValue("$s", delivery.Status);
         cmd.Parameters.AddWithValue("$t", delivery.DeliveredAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
         cmd.ExecuteNonQuery();
+    }
+
+    public void AddSuppressionHits(string name, long hits)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "INSERT INTO suppression_hits(name, hits, last_hit) VALUES ($n, $h, $t) ON CONFLICT(name) DO UPDATE SET hits = hits + $h, last_hit = $t";
+        cmd.Parameters.AddWithValue("$n", name);
+        cmd.Parameters.AddWithValue("$h", hits);
+        cmd.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Running hit counts of suppressions, by name.</summary>
+    public IReadOnlyDictionary<string, long> SuppressionHits()
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT name, hits FROM suppression_hits";
+        using var r = cmd.ExecuteReader();
+        var map = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (r.Read()) map[r.GetString(0)] = r.GetInt64(1);
+        return map;
     }
 
     public void Dispose() => _db.Dispose();

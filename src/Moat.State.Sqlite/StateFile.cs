@@ -9,7 +9,7 @@ namespace Moat.State.Sqlite;
 /// </summary>
 internal static class StateFile
 {
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     private static readonly string[] Migrations =
     [
@@ -70,6 +70,16 @@ internal static class StateFile
             status      TEXT NOT NULL,
             delivered   TEXT NOT NULL,
             PRIMARY KEY (destination, alert_id)
+        );
+        """,
+        // 4: matches kept only as input to Sigma correlations (their rule does not alert on its own), and
+        // how often each suppression applied
+        """
+        ALTER TABLE matches ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE IF NOT EXISTS suppression_hits (
+            name     TEXT PRIMARY KEY,
+            hits     INTEGER NOT NULL,
+            last_hit TEXT NOT NULL
         );
         """,
     ];

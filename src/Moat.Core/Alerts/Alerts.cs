@@ -20,7 +20,11 @@ public sealed record StoredMatch(
     TimeSpan Period,
     int Threshold,
     string? DistinctValue,
-    string FindingJson);
+    string FindingJson)
+{
+    /// <summary>Kept only as input to correlations: the rule does not alert on its own (Sigma <c>generate: false</c>).</summary>
+    public bool Hidden { get; init; }
+}
 
 /// <summary>What identifies an input's content cheaply: path, size, modification time and a hash of its head.</summary>
 public sealed record InputFingerprint(string Path, long Size, long ModifiedTicks, string HeadHash)
@@ -74,6 +78,9 @@ public interface IAlertStore
     IReadOnlyDictionary<string, (string Status, string? Reason)> Statuses();
 
     void SetStatus(string alertId, string status, string? reason);
+
+    /// <summary>Adds to the running count of a suppression's hits.</summary>
+    void AddSuppressionHits(string name, long hits);
 }
 
 /// <summary>
@@ -87,7 +94,7 @@ public static class AlertGrouper
     public static List<Alert> Group(IReadOnlyList<StoredMatch> matches, IReadOnlyDictionary<string, (string Status, string? Reason)> statuses)
     {
         var alerts = new List<Alert>();
-        foreach (var group in matches.GroupBy(m => (m.RuleId, m.DedupKey)))
+        foreach (var group in matches.Where(m => !m.Hidden).GroupBy(m => (m.RuleId, m.DedupKey)))
         {
             var ordered = group.OrderBy(m => m.Time).ThenBy(m => m.EventKey, StringComparer.Ordinal).ToList();
             List<StoredMatch>? open = null;

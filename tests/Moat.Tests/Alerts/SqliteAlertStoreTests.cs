@@ -185,7 +185,7 @@ public sealed class SqliteAlertStoreTests
             using var r = cmd.ExecuteReader();
             var names = new List<string>();
             while (r.Read()) names.Add(r.GetString(0));
-            Assert.Equal(["activity", "alert_status", "deliveries", "inputs", "login_profiles", "matches", "matches_by_key"], names);
+            Assert.Equal(["activity", "alert_status", "deliveries", "inputs", "login_profiles", "matches", "matches_by_key", "suppression_hits"], names);
         }
         using var profiles = new SqliteProfileStore(path);
         Assert.Equal(["orders-db"], profiles.Databases());

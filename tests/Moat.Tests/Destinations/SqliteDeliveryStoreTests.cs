@@ -51,7 +51,7 @@ public sealed class SqliteDeliveryStoreTests
             store.RecordDelivery(new DeliveryRecord("chat", "a1", 3, "open", T0));
         }
         SqliteConnection.ClearAllPools();
-        Assert.Equal(3, UserVersion(path));
+        Assert.Equal(Moat.State.Sqlite.StateFile.SchemaVersion, UserVersion(path));
 
         using (var store = new SqliteAlertStore(path))
         {
