@@ -266,6 +266,15 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             else guardduty!.Write(f);
         }
         var sw = Stopwatch.StartNew();
+        var pendingCommits = new List<(Moat.Alerts.InputFingerprint?, IReadOnlyList<Moat.Alerts.StoredMatch>, Moat.Alerts.ActivityBlock?)>();
+        var commitClock = Stopwatch.StartNew();
+        void FlushCommits()
+        {
+            if (alertStore is null || pendingCommits.Count == 0) return;
+            alertStore.CommitMany(pendingCommits);
+            pendingCommits.Clear();
+            commitClock.Restart();
+        }
         var totals = inputs.Count == 0 ? new ScanTotals(0, 0, 0, 0, 0, 0) : scanner.Run(inputs, r =>
         {
             progress.Clear();
@@ -290,8 +299,14 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             }
             // One transaction per input: its matches and its "scanned" mark, or neither if moat is killed.
             // An input that could not be read completely is not marked, so the next run reads it again.
-            alertStore?.Commit(r.Complete && r.Errors.Count == 0 ? fingerprints.GetValueOrDefault(r.Input) : null, matches, r.Activity);
+            if (alertStore is not null)
+            {
+                pendingCommits.Add((r.Complete && r.Errors.Count == 0 ? fingerprints.GetValueOrDefault(r.Input) : null, matches, r.Activity));
+                // Inputs are committed a few at a time: each stays all-or-nothing, and commits cost less.
+                if (pendingCommits.Count >= 16 || commitClock.ElapsedMilliseconds > 500) FlushCommits();
+            }
         }, progress.Update);
+        FlushCommits();
         progress.Clear();
         var correlationNotes = new List<string>();
         if (alertStore is not null && load.Correlations.Count > 0)

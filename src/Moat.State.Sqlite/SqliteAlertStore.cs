@@ -36,9 +36,19 @@ public sealed class SqliteAlertStore : IAlertStore, IDeliveryStore, IDisposable
         return cmd.ExecuteScalar() is not null;
     }
 
-    public void Commit(InputFingerprint? input, IReadOnlyList<StoredMatch> matches, ActivityBlock? activity = null)
+    public void Commit(InputFingerprint? input, IReadOnlyList<StoredMatch> matches, ActivityBlock? activity = null) =>
+        CommitMany([(input, matches, activity)]);
+
+    /// <summary>Several inputs in one transaction: each is still all-or-nothing, and commits cost less.</summary>
+    public void CommitMany(IReadOnlyList<(InputFingerprint? Input, IReadOnlyList<StoredMatch> Matches, ActivityBlock? Activity)> items)
     {
         using var tx = _db.BeginTransaction(deferred: false);
+        foreach (var (input, matches, activity) in items) Write(tx, input, matches, activity);
+        tx.Commit();
+    }
+
+    private void Write(SqliteTransaction tx, InputFingerprint? input, IReadOnlyList<StoredMatch> matches, ActivityBlock? activity)
+    {
         using (var cmd = _db.CreateCommand())
         {
             cmd.Transaction = tx;
@@ -101,7 +111,6 @@ public sealed class SqliteAlertStore : IAlertStore, IDeliveryStore, IDisposable
             cmd.Parameters.AddWithValue("$w", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
             cmd.ExecuteNonQuery();
         }
-        tx.Commit();
     }
 
     public IReadOnlyList<StoredMatch> Matches()

@@ -13,7 +13,9 @@ namespace Moat.Alerts;
 /// </summary>
 internal sealed class ActivityWriter
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new(512 << 10);
+    // Pooled: one buffer per input would otherwise be a large-object allocation per file of a scan.
+    private byte[] _data = ArrayPool<byte>.Shared.Rent(256 << 10);
+    private int _length;
 
     private byte[]? _first;
     private byte[]? _last;
@@ -41,7 +43,14 @@ internal sealed class ActivityWriter
         }
         // One reservation per line: this runs for every event of a scan that keeps state.
         int total = time.Length + account.Length + principal.Length + accessKey.Length + source.Length + name.Length + error.Length + ip.Length + 8 + 21;
-        var span = _buffer.GetSpan(total);
+        if (_data.Length - _length < total)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_data.Length * 2, _length + total));
+            _data.AsSpan(0, _length).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_data);
+            _data = bigger;
+        }
+        var span = _data.AsSpan(_length);
         int at = 0;
         Put(span, ref at, time); span[at++] = (byte)'\t';
         Put(span, ref at, account); span[at++] = (byte)'\t';
@@ -54,7 +63,7 @@ internal sealed class ActivityWriter
         record.TryFormat(span[at..], out int n, default, CultureInfo.InvariantCulture);
         at += n;
         span[at++] = (byte)'\n';
-        _buffer.Advance(at);
+        _length += at;
     }
 
     private static void Put(Span<byte> span, ref int at, ReadOnlySpan<byte> value)
@@ -69,8 +78,11 @@ internal sealed class ActivityWriter
     /// </summary>
     public byte[] Compress()
     {
-        using var ms = new MemoryStream(_buffer.WrittenCount / 6 + 64);
-        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(_buffer.WrittenSpan);
+        using var ms = new MemoryStream(_length / 6 + 64);
+        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(_data.AsSpan(0, _length));
+        ArrayPool<byte>.Shared.Return(_data);
+        _data = [];
+        _length = 0;
         return ms.ToArray();
     }
 }
