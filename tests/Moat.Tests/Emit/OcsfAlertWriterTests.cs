@@ -8,7 +8,7 @@ namespace Moat.Tests.Emit;
 
 public sealed class OcsfAlertWriterTests
 {
-    internal static readonly Lazy<OcsfSchemaValidator> Schema = new(() => OcsfSchemaValidator.Load(Repo.Shared("reference", "ocsf-schema")));
+    internal static readonly Lazy<OcsfSchemaValidator> Schema = new(() => OcsfSchemaValidator.Load(Repo.Data("ocsf-schema")));
 
     internal static readonly AlertExportOptions Options = new() { ProductVersion = "0.0.0-test" };
 

@@ -25,7 +25,7 @@ public sealed class OcsfSchemaValidatorTests
     [InlineData("detection_finding.rds-anomalous-login.json")]
     public void Accepts_the_reference_examples(string file)
     {
-        var report = Schema.Validate(File.ReadAllText(Repo.Shared("reference", "ocsf-schema", "examples", file)));
+        var report = Schema.Validate(File.ReadAllText(Repo.Data("ocsf-schema", "examples", file)));
         Assert.Empty(report.Errors);
     }
 
@@ -158,7 +158,7 @@ public sealed class OcsfSchemaValidatorTests
     [Fact]
     public void Compiled_schema_agrees_with_the_source_files()
     {
-        string Dir(params string[] parts) => Repo.Shared(["reference", "ocsf-schema", .. parts]);
+        string Dir(params string[] parts) => Repo.Data(["ocsf-schema", .. parts]);
         using var categories = JsonDocument.Parse(File.ReadAllText(Dir("categories.json")));
         using var source = JsonDocument.Parse(File.ReadAllText(Dir("events", "findings", "detection_finding.json")));
         using var dictionary = JsonDocument.Parse(File.ReadAllText(Dir("dictionary.json")));

@@ -399,7 +399,7 @@ public sealed class LoginLogReaderTests : IDisposable
     [Fact]
     public void Sniff_recognises_a_real_cloudtrail_delivery_file()
     {
-        var file = Directory.GetFiles(Repo.Shared("datasets", "cloudtrail", "aws_dataset", "CloudTrail"), "*.json").Order().First();
+        var file = Directory.GetFiles(Repo.Data("real", "invictus"), "*.json").Order().First();
 
         Assert.Equal(LogKind.CloudTrail, LoginLogReader.Sniff(new InputFile(file, file, new FileInfo(file).Length)));
     }

@@ -14,6 +14,6 @@ internal static class Repo
 
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
 
-    /// <summary>The shared reference folder beside the repository (real CloudTrail datasets).</summary>
-    public static string Shared(params string[] parts) => System.IO.Path.Combine([System.IO.Path.GetDirectoryName(Root)!, "shared", .. parts]);
+    /// <summary>Test data kept in the repository (third-party copies keep their licences beside them).</summary>
+    public static string Data(params string[] parts) => System.IO.Path.Combine([Root, "tests", "Moat.Tests", "data", .. parts]);
 }
