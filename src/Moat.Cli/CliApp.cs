@@ -316,7 +316,8 @@ internal sealed class CliApp(Stream stdout, TextWriter stderr, bool stderrIsTerm
             var stored = alertStore.Matches();
             var known = stored.Select(m => (m.RuleId, m.EventKey)).ToHashSet();
             var replay = new CorrelationEngine(load.Rules, load.Correlations);
-            foreach (var m in stored) replay.Observe(Moat.Emit.FindingJsonReader.Read(m.FindingJson));
+            foreach (var m in stored)
+                if (replay.Uses(m.RuleId)) replay.Observe(Moat.Emit.FindingJsonReader.Read(m.FindingJson));
             var found = replay.Finish(correlationNotes).Where(Keep).ToList();
             var fresh = found.Select(f => (Finding: f, Match: recorder.ToMatch(f))).Where(x => !known.Contains((x.Match.RuleId, x.Match.EventKey))).ToList();
             foreach (var (f, _) in fresh) Emit(f);

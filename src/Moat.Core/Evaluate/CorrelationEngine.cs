@@ -55,6 +55,9 @@ public sealed class CorrelationEngine
 
     public bool IsEmpty => _correlations.Count == 0;
 
+    /// <summary>Does some correlation take this rule's findings?</summary>
+    public bool Uses(string ruleId) => _referenced.Contains(ruleId);
+
     /// <summary>Notes a finding; returns whether it should be emitted on its own.</summary>
     public bool Observe(Finding f)
     {
