@@ -9,7 +9,7 @@ namespace Moat.Tests.Emit;
 
 /// <summary>
 /// Alerts built the way <c>moat scan --state</c> builds them: findings the built-in rules produced on the sample
-/// CloudTrail logs (the golden <c>samples.jsonl</c>) and login findings, turned into stored matches and grouped.
+/// CloudTrail logs (a frozen copy of what `moat scan samples/cloudtrail` printed, <c>golden/sample-findings.jsonl</c>) and login findings, turned into stored matches and grouped.
 /// </summary>
 internal static class AlertSamples
 {
@@ -20,7 +20,7 @@ internal static class AlertSamples
     public const string ClosedReason = "change approved in CHG-1042; the group fronts a public read replica";
 
     public static IReadOnlyList<string> GoldenFindings { get; } =
-        File.ReadAllLines(Repo.Path("tests", "Moat.Tests", "Cli", "golden", "samples.jsonl")).Where(l => l.Length > 0).ToList();
+        File.ReadAllLines(Repo.Path("tests", "Moat.Tests", "Emit", "golden", "sample-findings.jsonl")).Where(l => l.Length > 0).ToList();
 
     private static readonly Lazy<IReadOnlyList<Alert>> Built = new(Build);
 
