@@ -141,7 +141,7 @@ public static class CatalogSite
         sb.Append("<h2>Severity</h2><ul>");
         sb.Append($"<li>{Sev(d.Severity)} {H(d.SeverityReason)}</li>");
         foreach (var (s, _, reason) in e.Rule.SeverityWhen) sb.Append($"<li>{Sev(s)} when {H(reason ?? "its condition holds")}</li>");
-        sb.Append($"</ul><p>Outcome: {(d.Outcome switch { "success" => "successful calls only", "attempts" => "attempts count too, failed or not", _ => "not stated by the rule" })}.</p>");
+        sb.Append($"</ul><p>Outcome: {H(e.OutcomeText)}.</p>");
         sb.Append($"<h2>API calls watched</h2><p>{H(e.Services.Count == 0 ? "any service" : string.Join(", ", e.Services.Select(s => s + ".amazonaws.com")))}: <code>{H(string.Join(", ", e.EventNames))}</code></p>");
         if (d.Mitre.Count > 0)
         {
@@ -175,7 +175,7 @@ public static class CatalogSite
         if (d.Strategy is not null) sb.Append($"## Strategy\n\n{d.Strategy.Trim()}\n\n");
         sb.Append($"## Severity\n\n- **{d.Severity.Name()}**{(d.SeverityReason is null ? "" : ": " + d.SeverityReason)}\n");
         foreach (var (s, _, reason) in e.Rule.SeverityWhen) sb.Append($"- **{s.Name()}** when {reason ?? "its condition holds"}\n");
-        sb.Append($"\nOutcome: {(d.Outcome switch { "success" => "successful calls only", "attempts" => "attempts count too, failed or not", _ => "not stated by the rule" })}.\n\n");
+        sb.Append($"\nOutcome: {e.OutcomeText}.\n\n");
         sb.Append($"## API calls watched\n\n{(e.Services.Count == 0 ? "any service" : string.Join(", ", e.Services.Select(s => s + ".amazonaws.com")))}: `{string.Join(", ", e.EventNames)}`\n\n");
         if (d.Mitre.Count > 0)
         {

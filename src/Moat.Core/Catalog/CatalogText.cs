@@ -18,7 +18,7 @@ public static class CatalogText
         var sev = new StringBuilder($"{d.Severity.Name()}" + (d.SeverityReason is { } r ? $": {r}" : ""));
         foreach (var (s, _, reason) in e.Rule.SeverityWhen) sev.Append($"\n{s.Name()} when {reason ?? "its condition holds"}");
         Section(sb, "Severity", sev.ToString());
-        Section(sb, "Outcome", d.Outcome switch { "success" => "success only: failed calls changed nothing and are not findings", "attempts" => "attempts: failed calls are findings too", _ => "not stated by the rule" });
+        Section(sb, "Outcome", e.OutcomeText);
         Section(sb, "API calls watched", (e.Services.Count == 0 ? "any service" : string.Join(", ", e.Services.Select(s => s + ".amazonaws.com"))) + ": " + (e.EventNames.Count == 0 ? "(every event)" : string.Join(", ", e.EventNames)));
         if (d.Mitre.Count > 0)
         {

@@ -17,6 +17,14 @@ public sealed record CatalogEntry(
     public string Id => Rule.Id;
     public int MatchingTests => Doc.Tests.Count(t => t.Match);
     public int NonMatchingTests => Doc.Tests.Count(t => !t.Match);
+
+    /// <summary>What the rule's outcome means, in words, for every view of the catalog.</summary>
+    public string OutcomeText => Doc.Outcome switch
+    {
+        "success" => "successful calls only: failed calls changed nothing and are not findings",
+        "attempts" => "attempts count too, failed or not",
+        _ => "not stated by the rule",
+    };
 }
 
 /// <summary>

@@ -36,30 +36,6 @@ public sealed class NoIntel : ILoginIntel
     public bool IsPrivate(string ip) => Moat.Intel.IpClass.IsPrivate(ip) || ip is "localhost" or "[local]";
 }
 
-/// <summary>Private and special-use address space (not the documentation ranges: they stand in for public callers).</summary>
-public static class PrivateAddresses
-{
-    private static readonly (UInt128 First, UInt128 Last, bool V6)[] Blocks = Build(
-        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10", "0.0.0.0/8",
-        "::1/128", "fc00::/7", "fe80::/10", "::/128");
-
-    private static (UInt128, UInt128, bool)[] Build(params string[] cidrs)
-    {
-        var list = new List<(UInt128, UInt128, bool)>();
-        foreach (var c in cidrs)
-            if (Moat.Compile.Cidr.TryParse(c, out var b)) list.Add((b.First, b.Last, b.V6));
-        return [.. list];
-    }
-
-    public static bool IsPrivate(string ip)
-    {
-        if (!Moat.Compile.Cidr.TryParse(ip, out var a)) return ip is "localhost" or "[local]";
-        foreach (var (first, last, v6) in Blocks)
-            if (v6 == a.V6 && first <= a.First && a.First <= last) return true;
-        return false;
-    }
-}
-
 public sealed record LoginDetectionOptions
 {
     /// <summary>Anomaly types are not reported during a database's first 14 days of event time (GuardDuty's baseline).</summary>

@@ -15,7 +15,7 @@ public sealed class LoginDetectorTests
         public string? ThreatList(string ip) => lists is not null && lists.TryGetValue(ip, out var l) ? l : null;
         public bool IsTorExit(string ip) => tor?.Contains(ip) ?? false;
         public string? AsnOrg(string ip) => asn is not null && asn.TryGetValue(ip, out var a) ? a : null;
-        public bool IsPrivate(string ip) => PrivateAddresses.IsPrivate(ip);
+        public bool IsPrivate(string ip) => NoIntel.Instance.IsPrivate(ip);
     }
 
     private LoginEvent Ev(DateTimeOffset t, string user, string ip, LoginOutcome outcome, string app = "orders-api", string db = "orders", string instance = "orders-db") =>
